@@ -1,0 +1,416 @@
+"""The archive's data model: places, people, sources, stories and the posts that documented them."""
+
+from urllib.parse import urlsplit
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+class SlugManager(models.Manager):
+    """Looks rows up by their slug, the natural key fixtures and exports use."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class CountryManager(models.Manager):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class Country(models.Model):
+    code = models.CharField(
+        max_length=2,
+        help_text="ISO 3166-1 alpha-2 code in capitals, for example IT or ES.",
+    )
+    name = models.CharField(max_length=100, help_text="The English short name.")
+
+    objects = CountryManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="stories_country_unique_code"),
+            models.CheckConstraint(
+                condition=Q(code__regex=r"^[A-Z]{2}$"),
+                name="stories_country_code_iso_alpha2",
+                violation_error_message="The code must be two capital letters (ISO 3166-1).",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+
+class Region(models.Model):
+    """A first-level division of a country (Sicily, Andalusia): a place in its own right."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="regions")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="stories_region_unique_slug"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.country}"
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = ["stories.country"]
+
+
+class City(models.Model):
+    name = models.CharField(max_length=100, help_text="The English name, as visitors know it.")
+    slug = models.SlugField(
+        max_length=100,
+        help_text="Lower-case English name (florence). Where two cities share a name, "
+        "add the country code (valencia-ve).",
+    )
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cities")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="cities", null=True, blank=True
+    )
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    geonames_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The city's id in GeoNames, where known."
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "cities"
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="stories_city_unique_slug"),
+            models.UniqueConstraint(fields=["geonames_id"], name="stories_city_unique_geonames_id"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="stories_city_coordinates_valid",
+                violation_error_message="Give both latitude (-90 to 90) and longitude "
+                "(-180 to 180), or neither.",
+            ),
+        ]
+        indexes = [
+            # The city list groups cities by country: WHERE country_id = ... ORDER BY name.
+            models.Index(fields=["country", "name"], name="stories_city_country_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("stories:city", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = ["stories.country", "stories.region"]
+
+
+class Performer(models.Model):
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual"
+        GROUP = "group", "Group"
+        CROWD = "crowd", "Crowd of residents"
+
+    name = models.CharField(
+        max_length=200,
+        help_text="The name the sources give. For someone unnamed, describe them "
+        "(“Unidentified DJ in Palermo”) and untick “identified”.",
+    )
+    slug = models.SlugField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.INDIVIDUAL)
+    role = models.CharField(
+        max_length=100, blank=True, help_text="What they did, in words: tenor, DJ, fitness trainer."
+    )
+    identified = models.BooleanField(
+        default=True,
+        help_text="Untick when the sources do not name this performer. Never guess a name.",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="stories_performer_unique_slug"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("stories:performer", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class SourceArticle(models.Model):
+    slug = models.SlugField(
+        max_length=200, help_text="A stable identifier, for example article-2020-03-16."
+    )
+    title = models.CharField(max_length=300, blank=True, help_text="Leave empty if unknown.")
+    outlet = models.CharField(max_length=200, blank=True, help_text="Leave empty if unknown.")
+    url = models.URLField(max_length=500, blank=True, help_text="Leave empty if unknown.")
+    published_on = models.DateField(null=True, blank=True)
+    excerpt = models.TextField(blank=True, help_text="The text of the article, as archived.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["-published_on", "slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="stories_source_unique_slug"),
+            models.UniqueConstraint(
+                fields=["url"], condition=~Q(url=""), name="stories_source_unique_url"
+            ),
+        ]
+
+    def __str__(self):
+        label = self.title or self.outlet or "Untitled article"
+        if self.published_on:
+            return f"{label} ({self.published_on:%-d %B %Y})"
+        return label
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class StoryQuerySet(models.QuerySet):
+    def published(self):
+        """The one gate for everything the public sees."""
+        return self.filter(status=Story.Status.PUBLISHED)
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Story(models.Model):
+    class Kind(models.TextChoices):
+        MUSIC = "music", "Music"
+        APPLAUSE = "applause", "Applause"
+        WORKOUT = "workout", "Workout"
+        DJ_SET = "dj-set", "DJ set"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "review", "In review"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200)
+    summary = models.TextField(blank=True, help_text="One or two sentences for lists and feeds.")
+    body = models.TextField(blank=True, help_text="The story in full, in Markdown.")
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER)
+    start_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day it happened, or the first day. Leave empty when no source "
+        "dates it; never guess.",
+    )
+    end_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The last day. The same as the start for a single day.",
+    )
+    cities = models.ManyToManyField(City, blank=True, related_name="stories")
+    regions = models.ManyToManyField(
+        Region,
+        blank=True,
+        related_name="stories",
+        help_text="Use when the sources name a region but no city (a DJ “in Sicily”).",
+    )
+    countries = models.ManyToManyField(
+        Country,
+        blank=True,
+        related_name="stories",
+        help_text="Use when the sources name a country but no city or region.",
+    )
+    performers = models.ManyToManyField(Performer, blank=True, related_name="stories")
+    sources = models.ManyToManyField(SourceArticle, blank=True, related_name="stories")
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the story is first published."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    curator_notes = models.TextField(
+        blank=True,
+        help_text="Private to curators: what is unknown, how a date was inferred, what to check.",
+    )
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "title"]
+        verbose_name_plural = "stories"
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], name="stories_story_unique_slug"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")),
+                name="stories_story_dates_ordered",
+                violation_error_message="The end date cannot be before the start date.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True, end_date__isnull=True)
+                | Q(start_date__isnull=False, end_date__isnull=False),
+                name="stories_story_dates_both_or_neither",
+                violation_error_message="Give both a start and an end date (the same day "
+                "for a one-day event), or neither when the date is unknown.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "review"]) | Q(published_at__isnull=False),
+                name="stories_story_published_has_timestamp",
+                violation_error_message="A published or withdrawn story needs its "
+                "publication time.",
+            ),
+        ]
+        indexes = [
+            # Public lists: WHERE status = 'published' ORDER BY start_date DESC, title.
+            models.Index(
+                "status", F("start_date").desc(), "title", name="stories_story_status_start"
+            ),
+            # Date-range overlap filters and day pages: start_date <= X AND end_date >= Y.
+            models.Index(fields=["start_date", "end_date"], name="stories_story_date_range"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("stories:story", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = [
+        "stories.city",
+        "stories.region",
+        "stories.country",
+        "stories.performer",
+        "stories.sourcearticle",
+    ]
+
+
+class LinkedPostManager(models.Manager):
+    def get_by_natural_key(self, story_slug, position):
+        return self.get(story__slug=story_slug, position=position)
+
+
+def platform_from_url(url):
+    """The platform a post or media link belongs to, judged by its host; '' if unknown."""
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    for domain, platform in PLATFORM_DOMAINS.items():
+        if host == domain or host.endswith("." + domain):
+            return platform
+    return ""
+
+
+class LinkedPost(models.Model):
+    class Platform(models.TextChoices):
+        TWITTER = "twitter", "Twitter"
+        FACEBOOK = "facebook", "Facebook"
+        INSTAGRAM = "instagram", "Instagram"
+        YOUTUBE = "youtube", "YouTube"
+        TIKTOK = "tiktok", "TikTok"
+        OTHER = "other", "Other"
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="posts")
+    position = models.PositiveSmallIntegerField(
+        default=1, help_text="Order of the post within its story, from 1."
+    )
+    platform = models.CharField(
+        max_length=20,
+        choices=Platform,
+        blank=True,
+        help_text="Derived from the URL (or the media link) when left empty.",
+    )
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="The post's own address. Leave empty if the sources do not give it.",
+    )
+    author_name = models.CharField(max_length=200, blank=True)
+    handle = models.CharField(max_length=100, blank=True, help_text="Without the “@”.")
+    posted_on = models.DateField(
+        null=True, blank=True, help_text="The day the post was published (not the event's day)."
+    )
+    text = models.TextField(blank=True, help_text="The post's text, exactly as archived.")
+    media_url = models.URLField(
+        "media link", max_length=500, blank=True, help_text="For example a pic.twitter.com link."
+    )
+    reach = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Reported reach in the source's words: “viewed more than 4 million times”.",
+    )
+    reach_count = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The reported reach as a number, where one is given."
+    )
+
+    objects = LinkedPostManager()
+
+    class Meta:
+        ordering = ["story", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["url"], condition=~Q(url=""), name="stories_post_unique_url"
+            ),
+            models.UniqueConstraint(
+                fields=["story", "position"], name="stories_post_unique_position"
+            ),
+        ]
+        indexes = [
+            # The platform facet and filter: WHERE platform = ... (joined to the story).
+            models.Index(fields=["platform", "story"], name="stories_post_platform_story"),
+        ]
+
+    def __str__(self):
+        who = f"@{self.handle}" if self.handle else self.author_name or "unknown author"
+        return f"Post by {who}"
+
+    def save(self, *args, **kwargs):
+        self.handle = self.handle.strip().removeprefix("@")
+        if not self.platform:
+            self.platform = platform_from_url(self.url) or platform_from_url(self.media_url)
+        super().save(*args, **kwargs)
+
+    def natural_key(self):
+        return (*self.story.natural_key(), self.position)
+
+    natural_key.dependencies = ["stories.story"]
+
+
+PLATFORM_DOMAINS = {
+    "twitter.com": LinkedPost.Platform.TWITTER,
+    "x.com": LinkedPost.Platform.TWITTER,
+    "t.co": LinkedPost.Platform.TWITTER,
+    "facebook.com": LinkedPost.Platform.FACEBOOK,
+    "fb.watch": LinkedPost.Platform.FACEBOOK,
+    "instagram.com": LinkedPost.Platform.INSTAGRAM,
+    "youtube.com": LinkedPost.Platform.YOUTUBE,
+    "youtu.be": LinkedPost.Platform.YOUTUBE,
+    "tiktok.com": LinkedPost.Platform.TIKTOK,
+}
