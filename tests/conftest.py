@@ -1,13 +1,18 @@
 import os
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.db import connection
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
+def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pages render without a prior collectstatic; the manifest storage is tested by CI's smoke run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,6 +60,6 @@ def page(browser):
 @pytest.fixture
 def artifacts_dir():
     """Screenshots and reports CI keeps; git ignores the folder."""
-    path = settings.BASE_DIR / "artifacts"
+    path = django_settings.BASE_DIR / "artifacts"
     path.mkdir(exist_ok=True)
     return path

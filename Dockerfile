@@ -1,0 +1,20 @@
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY archive ./archive
+COPY stories ./stories
+COPY templates ./templates
+COPY static ./static
+COPY manage.py ./
+RUN pip install . \
+    && DJANGO_SECRET_KEY=build-only python manage.py collectstatic --no-input \
+    && useradd --system --home /app archive
+USER archive
+
+EXPOSE 8000
+CMD ["gunicorn", "archive.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,99 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from stories.models import City, LinkedPost, Story, platform_from_url
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+MARCH_13 = datetime.date(2020, 3, 13)
+MARCH_14 = datetime.date(2020, 3, 14)
+
+
+def test_end_date_before_start_date_is_rejected_by_the_database():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.story(start=MARCH_14, end=MARCH_13)
+
+
+def test_end_date_before_start_date_is_explained_by_validation():
+    story = Story(title="Backwards", slug="backwards", start_date=MARCH_14, end_date=MARCH_13)
+    with pytest.raises(ValidationError, match="end date cannot be before the start date"):
+        story.full_clean()
+
+
+def test_start_date_without_end_date_is_rejected():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.story(start=MARCH_14, end=None)
+
+
+def test_story_without_any_date_is_allowed():
+    story = factories.story(title="Undated")
+    assert story.start_date is None
+
+
+def test_duplicate_post_url_is_rejected():
+    story = factories.story()
+    factories.post(story, url="https://twitter.com/a/status/1")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.post(story, url="https://twitter.com/a/status/1")
+
+
+def test_posts_without_a_url_do_not_collide():
+    story = factories.story()
+    factories.post(story, url="")
+    factories.post(story, url="")
+    assert story.posts.count() == 2
+
+
+def test_duplicate_story_slug_is_rejected():
+    factories.story(slug="nessun-dorma")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.story(slug="nessun-dorma")
+
+
+def test_duplicate_city_slug_is_rejected():
+    florence = factories.city("Florence", "IT")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        City.objects.create(name="Florence", slug="florence", country=factories.country("US"))
+    assert florence.slug == "florence"
+
+
+def test_published_story_needs_a_publication_time():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Story.objects.create(title="T", slug="t", status=Story.Status.PUBLISHED)
+
+
+def test_post_handle_is_stored_without_at_sign():
+    post = factories.post(factories.story(), handle="@MuhammadLila")
+    post.refresh_from_db()
+    assert post.handle == "MuhammadLila"
+
+
+def test_post_platform_is_derived_from_the_media_link_when_there_is_no_url():
+    post = factories.post(factories.story(), media_url="https://pic.twitter.com/yVgADAU9bt")
+    assert post.platform == LinkedPost.Platform.TWITTER
+
+
+@pytest.mark.parametrize(
+    ("url", "platform"),
+    [
+        ("https://twitter.com/dschmudde/status/1", "twitter"),
+        ("https://x.com/a/status/2", "twitter"),
+        ("https://www.facebook.com/watch/?v=1", "facebook"),
+        ("https://youtu.be/abc", "youtube"),
+        ("https://example.org/post", ""),
+        ("not a url", ""),
+    ],
+)
+def test_platform_from_url(url, platform):
+    assert platform_from_url(url) == platform
+
+
+def test_published_is_the_only_public_set():
+    kept = factories.story("Kept", status=Story.Status.PUBLISHED)
+    for status in (Story.Status.DRAFT, Story.Status.IN_REVIEW, Story.Status.WITHDRAWN):
+        factories.story(str(status), status=status)
+    assert list(Story.objects.published()) == [kept]
