@@ -217,13 +217,14 @@ class StoryQuerySet(models.QuerySet):
 
     def deletable(self):
         """Stories that were never public: only these may ever be deleted."""
-        return self.exclude(status__in=Story.KEPT_FOREVER)
+        return self.filter(published_at__isnull=True)
 
     def delete(self):
-        if self.exclude(pk__in=self.deletable().values("pk")).exists():
+        kept = self.filter(published_at__isnull=False)
+        if kept.exists():
             raise models.ProtectedError(
-                "Published and withdrawn stories are kept forever; only drafts can be deleted.",
-                set(self.filter(status__in=Story.KEPT_FOREVER)),
+                "Stories that have been published are kept forever; only drafts can be deleted.",
+                set(kept),
             )
         return super().delete()
 
@@ -244,9 +245,6 @@ class Story(models.Model):
         IN_REVIEW = "review", "In review"
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
-
-    # Once public, a story is kept forever: it can be withdrawn but never deleted.
-    KEPT_FOREVER = (Status.PUBLISHED, Status.WITHDRAWN)
 
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200)
@@ -352,15 +350,16 @@ class Story(models.Model):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
     def delete(self, *args, **kwargs):
-        if self.status in self.KEPT_FOREVER:
+        if self.is_kept_forever:
             raise models.ProtectedError(
-                f"“{self}” has been public; it can be withdrawn but never deleted.", {self}
+                f"“{self}” has been published; it can be withdrawn but never deleted.", {self}
             )
         return super().delete(*args, **kwargs)
 
     @property
     def is_kept_forever(self):
-        return self.status in self.KEPT_FOREVER
+        """Once published (even if later withdrawn or reopened), a story is never deleted."""
+        return self.published_at is not None
 
 
 class LinkedPostManager(models.Manager):
