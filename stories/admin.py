@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -37,8 +38,13 @@ def current_story(obj):
     return Story.objects.filter(pk=obj.pk).first()
 
 
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Every change recorded with its author; old versions viewable and restorable."""
+
+    formfield_overrides = URL_FIELDS
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -90,6 +96,7 @@ class SourceArticleAdmin(HistoryAdmin):
 
 class LinkedPostInline(admin.StackedInline):
     model = LinkedPost
+    formfield_overrides = URL_FIELDS
     extra = 0
     fields = [
         "position",
