@@ -51,6 +51,19 @@ class HistoryAdmin(SimpleHistoryAdmin):
             record_baseline(self.model, obj.pk)
         super().save_model(request, obj, form, change)
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history checks only the view permission before saving a restored version.
+        if request.method == "POST":
+            current = self.model.objects.filter(pk=unquote(object_id)).first()
+            allowed = (
+                self.has_change_permission(request, current)
+                if current is not None
+                else self.has_add_permission(request)  # restoring a deleted row re-creates it
+            )
+            if not allowed:
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
 
 @admin.register(Country)
 class CountryAdmin(HistoryAdmin):
@@ -319,18 +332,6 @@ class StoryAdmin(HistoryAdmin):
 
     # Restoring a version ----------------------------------------------------------------
 
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            story = Story.objects.filter(pk=unquote(object_id)).first()
-            allowed = (
-                self.has_change_permission(request, story)
-                if story is not None
-                else self.has_add_permission(request)
-            )
-            if not allowed:
-                raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         record = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
@@ -348,6 +349,12 @@ class StoryAdmin(HistoryAdmin):
         return VersionForm
 
     # Saving: one version per edit, the workflow fields untouched --------------------------
+
+    def save_formset(self, request, form, formset, change):
+        for post_form in formset.initial_forms:
+            if post_form.has_changed() or formset._should_delete_form(post_form):
+                record_baseline(formset.model, post_form.instance.pk)
+        super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj, form, change):
         current = Story.objects.filter(pk=obj.pk).first() if obj.pk else None

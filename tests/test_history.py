@@ -159,3 +159,48 @@ def test_a_seeded_city_keeps_its_state_before_the_first_edit(editor_client):
         {"name": "Firenze", "slug": "florence", "country": city.country_id},
     )
     assert [v.name for v in City.history.filter(id=city.pk)] == ["Firenze", "Florence"]
+
+
+def test_contributor_cannot_restore_a_city(client):
+    city = factories.city("Florence")
+    city.name = "Firenze"
+    city.save()
+    old = City.history.filter(id=city.pk, name="Florence").get()
+    client.force_login(factories.user("contributor", group="Contributors"))
+    url = reverse("admin:stories_city_simple_history", args=[city.pk, old.history_id])
+    response = client.post(
+        url, {"name": "Florence", "slug": "florence", "country": city.country_id}
+    )
+    assert response.status_code == 403
+    assert City.objects.get(pk=city.pk).name == "Firenze"
+
+
+def test_contributor_cannot_restore_a_post_of_a_published_story(client):
+    post = factories.post(factories.story("Public"), handle="first")
+    post.handle = "second"
+    post.save()
+    old = LinkedPost.history.filter(id=post.pk, handle="first").get()
+    client.force_login(factories.user("contributor", group="Contributors"))
+    url = reverse("admin:stories_linkedpost_simple_history", args=[post.pk, old.history_id])
+    response = client.post(url, {"story": post.story_id, "position": 1, "handle": "first"})
+    assert response.status_code == 403
+    assert LinkedPost.objects.get(pk=post.pk).handle == "second"
+
+
+def test_editing_a_post_inline_keeps_its_earlier_state(editor_client):
+    story = factories.story("Aria", status=Story.Status.DRAFT)
+    post = factories.post(story, handle="first")
+    LinkedPost.history.all().delete()  # as if loaded without history
+    data = story_form(
+        story,
+        **{
+            "posts-TOTAL_FORMS": "1",
+            "posts-INITIAL_FORMS": "1",
+            "posts-0-id": post.pk,
+            "posts-0-story": story.pk,
+            "posts-0-position": "1",
+            "posts-0-handle": "second",
+        },
+    )
+    editor_client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
+    assert [v.handle for v in LinkedPost.history.filter(id=post.pk)] == ["second", "first"]
