@@ -13,12 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from stories import workflow
-from stories.history import m2m_values, record_baseline
+from stories.history import deleted_stories, m2m_values, record_baseline, restore_deleted_posts
 from stories.models import City, Country, LinkedPost, Performer, Region, SourceArticle, Story
 
 EDITABLE_BY_CONTRIBUTORS = (Story.Status.DRAFT, Story.Status.IN_REVIEW)
@@ -214,7 +215,10 @@ def transition_action(name):
     transition = workflow.TRANSITIONS[name]
     permission = "publish" if transition.permission == "stories.publish_story" else "change"
 
-    @admin.action(description=f"{transition.label}: selected stories", permissions=[permission])
+    verb, _, rest = f"{transition.label} ".partition(" ")
+    description = f"{verb} selected stories {rest}".strip()  # "Submit selected stories for review"
+
+    @admin.action(description=description, permissions=[permission])
     def action(modeladmin, request, queryset):
         report = workflow.apply(queryset, name, request.user)
         level = messages.WARNING if report.skipped else messages.SUCCESS
@@ -252,6 +256,7 @@ class StoryAdmin(HistoryAdmin):
     inlines = [LinkedPostInline]
     actions = [delete_selected, *(transition_action(name) for name in workflow.TRANSITIONS)]
     change_form_template = "admin/stories/story/change_form.html"
+    change_list_template = "admin/stories/story/change_list.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
         (
@@ -330,7 +335,27 @@ class StoryAdmin(HistoryAdmin):
             return {}
         return super().get_prepopulated_fields(request, obj)
 
-    # Restoring a version ----------------------------------------------------------------
+    # Restoring a version, or a deleted draft ---------------------------------------------
+
+    def get_urls(self):
+        deleted = path(
+            "deleted/",
+            self.admin_site.admin_view(self.deleted_view),
+            name="stories_story_deleted",
+        )
+        return [deleted, *super().get_urls()]
+
+    def deleted_view(self, request):
+        """Deleted drafts, each with a link to review and restore its last version."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": Story._meta,
+            "title": "Deleted drafts",
+            "deleted": deleted_stories(Story),
+        }
+        return TemplateResponse(request, "admin/stories/story/deleted.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -358,6 +383,9 @@ class StoryAdmin(HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         current = Story.objects.filter(pk=obj.pk).first() if obj.pk else None
+        record = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+        if record is not None:
+            obj._change_reason = f"Restored the version of {record.history_date:%Y-%m-%d %H:%M}"
         if current is not None:
             record_baseline(Story, obj.pk)
             # Status and publication time change only through the workflow, never by
@@ -371,6 +399,8 @@ class StoryAdmin(HistoryAdmin):
         obj.skip_history_when_saving = True
         obj._history_user = request.user
         obj.save()
+        if record is not None and current is None:  # a deleted draft comes back
+            restore_deleted_posts(LinkedPost, obj)
         save_m2m = form.save_m2m
 
         def save_m2m_then_record():

@@ -4,6 +4,12 @@ Rows that arrived without history (the seed fixture, bulk loads) get a first ver
 their current state just before their first recorded edit, so that state can be restored.
 """
 
+import datetime
+
+# A story's posts are deleted with it, in the same transaction: their deletion records are
+# at most moments apart from the story's.
+CASCADE_WINDOW = datetime.timedelta(seconds=5)
+
 
 def record_baseline(model, pk):
     """If the row has no version yet, record its current database state as one."""
@@ -30,3 +36,48 @@ def m2m_values(record):
         )
         values[field.name] = list(getattr(record, field.name).values_list(target, flat=True))
     return values
+
+
+def deleted_stories(story_model, limit=100):
+    """Deleted stories, newest deletion first, each with the version to restore it from.
+
+    The deletion record itself has lost the story's places and performers (the links go
+    first); the version before it still has them.
+    """
+    deletions = (
+        story_model.history.filter(history_type="-")
+        .exclude(id__in=story_model.objects.values("pk"))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+    seen, found = set(), []
+    for deletion in deletions[: limit * 2]:
+        if deletion.id in seen:
+            continue
+        seen.add(deletion.id)
+        before = (
+            story_model.history.filter(id=deletion.id, history_date__lte=deletion.history_date)
+            .exclude(history_type="-")
+            .order_by("-history_date", "-history_id")
+            .first()
+        )
+        found.append((deletion, before or deletion))
+    return found[:limit]
+
+
+def restore_deleted_posts(post_model, story):
+    """Bring back the posts deleted together with `story` (by the cascade), as they were."""
+    deletion = story.history.filter(history_type="-").order_by("-history_date").first()
+    if deletion is None:
+        return 0
+    window = (deletion.history_date - CASCADE_WINDOW, deletion.history_date + CASCADE_WINDOW)
+    records = post_model.history.filter(
+        story_id=story.pk, history_type="-", history_date__range=window
+    ).exclude(id__in=post_model.objects.values("pk"))
+    restored = 0
+    for record in records:
+        post = record.instance
+        post._change_reason = "Restored with its story"
+        post.save(force_insert=True)
+        restored += 1
+    return restored

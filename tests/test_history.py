@@ -204,3 +204,42 @@ def test_editing_a_post_inline_keeps_its_earlier_state(editor_client):
     )
     editor_client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
     assert [v.handle for v in LinkedPost.history.filter(id=post.pk)] == ["second", "first"]
+
+
+@pytest.fixture
+def deleted_draft(editor_client):
+    """A draft with a city and a post, deleted through the admin."""
+    story = factories.story(
+        "Mistake", status=Status.DRAFT, slug="mistake", cities=[factories.city("Turin")]
+    )
+    factories.post(story, handle="dschmudde", url="https://twitter.com/dschmudde/status/1")
+    editor_client.post(reverse("admin:stories_story_delete", args=[story.pk]), {"post": "yes"})
+    assert not Story.objects.filter(pk=story.pk).exists()
+    return story
+
+
+def test_deleted_drafts_are_listed_with_a_link_to_restore_them(editor_client, deleted_draft):
+    response = editor_client.get(reverse("admin:stories_story_deleted"))
+    assert "Mistake" in response.text
+    assert "Review and restore" in response.text
+
+
+def test_restoring_a_deleted_draft_brings_back_its_places_and_posts(editor_client, deleted_draft):
+    (_, version), *_ = editor_client.get(reverse("admin:stories_story_deleted")).context["deleted"]
+    assert editor_client.get(revert_url(deleted_draft, version)).status_code == 200
+    turin = City.objects.get(slug="turin")
+    editor_client.post(
+        revert_url(deleted_draft, version),
+        story_form(version.instance, cities=[turin.pk], _save="Revert"),
+    )
+    story = Story.objects.get(pk=deleted_draft.pk)
+    assert (story.title, story.status) == ("Mistake", Status.DRAFT)
+    assert [c.slug for c in story.cities.all()] == ["turin"]
+    assert [p.handle for p in story.posts.all()] == ["dschmudde"]
+
+
+def test_a_restore_is_named_in_the_history(editor_client, story):
+    old = story.history.filter(title="Aria").order_by("history_date").last()
+    editor_client.post(revert_url(story, old), story_form(old.instance, _save="Revert"))
+    reason = story.history.latest().history_change_reason
+    assert reason.startswith("Restored the version of ")
