@@ -55,7 +55,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history checks only the view permission before saving a restored version.
         if request.method == "POST":
-            current = self.model.objects.filter(pk=unquote(object_id)).first()
+            current = self.get_object(request, unquote(object_id))
             allowed = (
                 self.has_change_permission(request, current)
                 if current is not None
@@ -413,7 +413,7 @@ class StoryAdmin(HistoryAdmin):
     # Workflow buttons ---------------------------------------------------------------------
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        story = Story.objects.filter(pk=unquote(object_id)).first() if object_id else None
+        story = self.get_object(request, unquote(object_id)) if object_id else None
         name = request.POST.get("_transition") if request.method == "POST" else None
         if name:
             transition = workflow.TRANSITIONS.get(name)
