@@ -6,6 +6,9 @@ their current state just before their first recorded edit, so that state can be 
 
 import datetime
 
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
 # A story's posts are deleted with it, in the same transaction: their deletion records are
 # at most moments apart from the story's.
 CASCADE_WINDOW = datetime.timedelta(seconds=5)
@@ -39,30 +42,29 @@ def m2m_values(record):
 
 
 def deleted_stories(story_model, limit=100):
-    """Deleted stories, newest deletion first, each with the version to restore it from.
+    """Deleted stories, newest deletion first, each with `restore_id`: the version to restore.
 
     The deletion record itself has lost the story's places and performers (the links go
-    first); the version before it still has them.
+    first); the version just before it still has them.
     """
-    deletions = (
-        story_model.history.filter(history_type="-")
-        .exclude(id__in=story_model.objects.values("pk"))
-        .select_related("history_user")
+    before = (
+        story_model.history.filter(id=OuterRef("id"), history_date__lte=OuterRef("history_date"))
+        .exclude(history_type="-")
         .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
     )
-    seen, found = set(), []
-    for deletion in deletions[: limit * 2]:
-        if deletion.id in seen:
-            continue
-        seen.add(deletion.id)
-        before = (
-            story_model.history.filter(id=deletion.id, history_date__lte=deletion.history_date)
-            .exclude(history_type="-")
-            .order_by("-history_date", "-history_id")
-            .first()
-        )
-        found.append((deletion, before or deletion))
-    return found[:limit]
+    latest_deletion = (
+        story_model.history.filter(id=OuterRef("id"), history_type="-")
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return (
+        story_model.history.filter(history_type="-", history_id=Subquery(latest_deletion))
+        .exclude(id__in=story_model.objects.values("pk"))
+        .annotate(restore_id=Coalesce(Subquery(before), "history_id"))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
 
 
 def restore_deleted_posts(post_model, story):

@@ -225,7 +225,8 @@ def test_deleted_drafts_are_listed_with_a_link_to_restore_them(editor_client, de
 
 
 def test_restoring_a_deleted_draft_brings_back_its_places_and_posts(editor_client, deleted_draft):
-    (_, version), *_ = editor_client.get(reverse("admin:stories_story_deleted")).context["deleted"]
+    (deletion,) = editor_client.get(reverse("admin:stories_story_deleted")).context["deleted"]
+    version = Story.history.get(history_id=deletion.restore_id)
     assert editor_client.get(revert_url(deleted_draft, version)).status_code == 200
     turin = City.objects.get(slug="turin")
     editor_client.post(
