@@ -1,6 +1,7 @@
 """Who may do what in the admin, through the test client: every path checked on the server."""
 
 import pytest
+from django.db.models import ProtectedError
 from django.urls import reverse
 
 from stories.models import City, LinkedPost, Story
@@ -274,3 +275,30 @@ def test_reopened_story_that_was_published_still_cannot_be_deleted(admin_client)
     url = reverse("admin:stories_story_delete", args=[story.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert Story.objects.filter(pk=story.pk).exists()
+
+
+def test_contributor_cannot_attach_a_new_post_to_a_published_story(contributor_client):
+    story = factories.story("Public")
+    response = contributor_client.post(
+        reverse("admin:stories_linkedpost_add"),
+        {"story": story.pk, "position": 1, "url": "https://twitter.com/a/1"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert not story.posts.exists()
+
+
+@pytest.mark.parametrize("status", [Status.PUBLISHED, Status.WITHDRAWN])
+def test_deleting_a_published_or_withdrawn_story_in_code_is_refused(status):
+    story = factories.story("Kept", status=status)
+    with pytest.raises(ProtectedError):
+        story.delete()
+    with pytest.raises(ProtectedError):
+        Story.objects.filter(pk=story.pk).delete()
+    assert Story.objects.filter(pk=story.pk).exists()
+
+
+def test_deleting_drafts_in_code_is_allowed():
+    draft("Scrap")
+    Story.objects.all().delete()
+    assert not Story.objects.exists()
