@@ -1,17 +1,79 @@
-from django.contrib import admin
-from django.db.models import Count
+"""The curators' admin: fast lists, safe edits, the editorial workflow and every version kept.
 
+Who may do what: the `Contributors` and `Editors` groups (migration 0003) hold the model
+permissions; the object-level rules are here. A story that is published or withdrawn can be
+edited only by users with `stories.publish_story`, and a story that was ever published can
+never be deleted. Status changes go only through `stories.workflow`.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
+
+from stories import workflow
+from stories.history import deleted_stories, m2m_values, record_baseline, restore_deleted_posts
 from stories.models import City, Country, LinkedPost, Performer, Region, SourceArticle, Story
+
+EDITABLE_BY_CONTRIBUTORS = (Story.Status.DRAFT, Story.Status.IN_REVIEW)
+
+
+def can_edit_story(user, story):
+    """Drafts and stories in review are open to contributors; public ones to editors only."""
+    if story is None or story.status in EDITABLE_BY_CONTRIBUTORS:
+        return True
+    return user.has_perm("stories.publish_story")
+
+
+def current_story(obj):
+    """The story as it is now, even when `obj` is an old version being restored."""
+    if obj is None or not hasattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME):
+        return obj
+    return Story.objects.filter(pk=obj.pk).first()
+
+
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Every change recorded with its author; old versions viewable and restorable."""
+
+    formfield_overrides = URL_FIELDS
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            record_baseline(self.model, obj.pk)
+        super().save_model(request, obj, form, change)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history checks only the view permission before saving a restored version.
+        if request.method == "POST":
+            current = self.get_object(request, unquote(object_id))
+            allowed = (
+                self.has_change_permission(request, current)
+                if current is not None
+                else self.has_add_permission(request)  # restoring a deleted row re-creates it
+            )
+            if not allowed:
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(HistoryAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(HistoryAdmin):
     list_display = ["name", "country"]
     list_select_related = ["country"]
     list_filter = ["country"]
@@ -21,7 +83,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(HistoryAdmin):
     list_display = ["name", "slug", "region", "country", "latitude", "longitude"]
     list_select_related = ["country", "region"]
     list_filter = ["country"]
@@ -31,7 +93,7 @@ class CityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Performer)
-class PerformerAdmin(admin.ModelAdmin):
+class PerformerAdmin(HistoryAdmin):
     list_display = ["name", "kind", "role", "identified"]
     list_filter = ["kind", "identified"]
     search_fields = ["name", "role"]
@@ -39,14 +101,16 @@ class PerformerAdmin(admin.ModelAdmin):
 
 
 @admin.register(SourceArticle)
-class SourceArticleAdmin(admin.ModelAdmin):
+class SourceArticleAdmin(HistoryAdmin):
     list_display = ["__str__", "outlet", "published_on", "url"]
     search_fields = ["title", "outlet", "url", "slug"]
     date_hierarchy = "published_on"
+    prepopulated_fields = {"slug": ["outlet", "title"]}
 
 
 class LinkedPostInline(admin.StackedInline):
     model = LinkedPost
+    formfield_overrides = URL_FIELDS
     extra = 0
     fields = [
         "position",
@@ -57,30 +121,356 @@ class LinkedPostInline(admin.StackedInline):
         ("reach", "reach_count"),
     ]
 
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and can_edit_story(request.user, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and can_edit_story(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_edit_story(request.user, obj)
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """A story is in a country through a city, a region or the country itself."""
+
+    title = "country"
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        return Country.objects.values_list("code", "name")
+
+    def queryset(self, request, queryset):
+        code = self.value()
+        if not code:
+            return queryset
+        links = Story.cities.through.objects.filter(story=OuterRef("pk"), city__country__code=code)
+        regions = Story.regions.through.objects.filter(
+            story=OuterRef("pk"), region__country__code=code
+        )
+        countries = Story.countries.through.objects.filter(story=OuterRef("pk"), country__code=code)
+        return queryset.filter(Exists(links) | Exists(regions) | Exists(countries))
+
+
+class CityFilter(admin.SimpleListFilter):
+    title = "city"
+    parameter_name = "city"
+
+    def lookups(self, request, model_admin):
+        with_stories = Story.cities.through.objects.filter(city=OuterRef("pk"))
+        return City.objects.filter(Exists(with_stories)).values_list("slug", "name")
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        links = Story.cities.through.objects.filter(story=OuterRef("pk"), city__slug=self.value())
+        return queryset.filter(Exists(links))
+
+
+class EventMonthFilter(admin.SimpleListFilter):
+    """Stories whose date range overlaps a month, or whose date is unknown."""
+
+    title = "event date"
+    parameter_name = "month"
+    UNKNOWN = "unknown"
+
+    def lookups(self, request, model_admin):
+        months = Story.objects.dates("start_date", "month")
+        return [(f"{m:%Y-%m}", f"{m:%B %Y}") for m in months] + [(self.UNKNOWN, "Date unknown")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == self.UNKNOWN:
+            return queryset.filter(start_date__isnull=True)
+        try:
+            year, month = (int(part) for part in value.split("-"))
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(
+            Q(start_date__year__lt=year) | Q(start_date__year=year, start_date__month__lte=month),
+            Q(end_date__year__gt=year) | Q(end_date__year=year, end_date__month__gte=month),
+        )
+
+
+@admin.action(description="Delete selected stories never published", permissions=["delete"])
+def delete_selected(modeladmin, request, queryset):
+    """Django's delete (with its confirmation page), for stories never published only."""
+    kept = queryset.filter(published_at__isnull=False).count()
+    if kept:
+        modeladmin.message_user(
+            request,
+            f"{kept} skipped: a story that has been published is never deleted "
+            f"(withdraw it instead).",
+            messages.WARNING,
+        )
+    deletable = queryset.filter(published_at__isnull=True)
+    if not deletable.exists():
+        return None
+    return django_delete_selected(modeladmin, request, deletable)
+
+
+def transition_action(name):
+    transition = workflow.TRANSITIONS[name]
+    permission = "publish" if transition.permission == "stories.publish_story" else "change"
+
+    verb, _, rest = f"{transition.label} ".partition(" ")
+    description = f"{verb} selected stories {rest}".strip()  # "Submit selected stories for review"
+
+    @admin.action(description=description, permissions=[permission])
+    def action(modeladmin, request, queryset):
+        report = workflow.apply(queryset, name, request.user)
+        level = messages.WARNING if report.skipped else messages.SUCCESS
+        modeladmin.message_user(request, report.message, level)
+
+    action.__name__ = name
+    return action
+
 
 @admin.register(Story)
-class StoryAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "kind", "start_date", "end_date", "post_count"]
-    list_filter = ["status", "kind"]
-    search_fields = ["title", "performers__name", "posts__handle", "posts__url"]
+class StoryAdmin(HistoryAdmin):
+    list_display = [
+        "title",
+        "status",
+        "kind",
+        "start_date",
+        "end_date",
+        "places",
+        "performer_names",
+        "post_count",
+        "published_at",
+    ]
+    list_filter = ["status", "kind", CountryFilter, CityFilter, EventMonthFilter]
+    search_fields = [
+        "title",
+        "slug",
+        "performers__name",
+        "posts__handle",
+        "posts__author_name",
+        "posts__url",
+    ]
     date_hierarchy = "start_date"
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["cities", "regions", "countries", "performers", "sources"]
-    readonly_fields = ["published_at", "created_at", "updated_at"]
     inlines = [LinkedPostInline]
+    actions = [delete_selected, *(transition_action(name) for name in workflow.TRANSITIONS)]
+    change_form_template = "admin/stories/story/change_form.html"
+    change_list_template = "admin/stories/story/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
+        (
+            "When and where",
+            {"fields": [("start_date", "end_date"), "cities", "regions", "countries"]},
+        ),
+        ("Who and from what", {"fields": ["performers", "sources"]}),
+        (
+            "Editorial",
+            {"fields": ["status", "published_at", "curator_notes", ("created_at", "updated_at")]},
+        ),
+    ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(post_count=Count("posts"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(post_count=Count("posts"))
+            .prefetch_related(
+                Prefetch("cities", queryset=City.objects.only("pk", "name")),
+                "regions",
+                "countries",
+                Prefetch("performers", queryset=Performer.objects.only("pk", "name")),
+            )
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        # Editors paste handles as they appear on the platforms: "@MuhammadLila".
+        terms = " ".join(term.removeprefix("@") for term in search_term.split())
+        return super().get_search_results(request, queryset, terms)
 
     @admin.display(description="posts", ordering="post_count")
     def post_count(self, story):
         return story.post_count
 
+    @admin.display(description="places")
+    def places(self, story):
+        names = [c.name for c in story.cities.all()] or [r.name for r in story.regions.all()]
+        names = names or [c.name for c in story.countries.all()]
+        return ", ".join(names) or "unknown"
+
+    @admin.display(description="performers")
+    def performer_names(self, story):
+        return ", ".join(p.name for p in story.performers.all()) or "unknown"
+
+    # Permissions ----------------------------------------------------------------------
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("stories.publish_story")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and can_edit_story(
+            request.user, current_story(obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_kept_forever:
+            return False
+        return super().has_delete_permission(request, obj) and can_edit_story(request.user, obj)
+
+    def has_change_history_permission(self, request, obj=None):
+        story = current_story(obj)
+        if obj is not None and story is None:  # restoring a deleted draft re-creates it
+            return self.has_add_permission(request)
+        return self.has_change_permission(request, story)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = ["status", "published_at", "created_at", "updated_at"]
+        story = current_story(obj)
+        if story is not None and story.is_kept_forever:
+            fields.append("slug")  # a public address never changes
+        return fields
+
+    def get_prepopulated_fields(self, request, obj=None):
+        if "slug" in self.get_readonly_fields(request, obj):
+            return {}
+        return super().get_prepopulated_fields(request, obj)
+
+    # Restoring a version, or a deleted draft ---------------------------------------------
+
+    def get_urls(self):
+        deleted = path(
+            "deleted/",
+            self.admin_site.admin_view(self.deleted_view),
+            name="stories_story_deleted",
+        )
+        return [deleted, *super().get_urls()]
+
+    def deleted_view(self, request):
+        """Deleted drafts, each with a link to review and restore its last version."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": Story._meta,
+            "title": "Deleted drafts",
+            "deleted": deleted_stories(Story),
+        }
+        return TemplateResponse(request, "admin/stories/story/deleted.html", context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        record = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+        if record is None:
+            return form
+        old_links = m2m_values(record)
+
+        class VersionForm(form):
+            """Shows the places, performers and sources the old version had."""
+
+            def __init__(self, *args, **kwargs):
+                kwargs["initial"] = {**old_links, **kwargs.get("initial", {})}
+                super().__init__(*args, **kwargs)
+
+        return VersionForm
+
+    # Saving: one version per edit, the workflow fields untouched --------------------------
+
+    def save_formset(self, request, form, formset, change):
+        for post_form in formset.initial_forms:
+            if post_form.has_changed() or formset._should_delete_form(post_form):
+                record_baseline(formset.model, post_form.instance.pk)
+        super().save_formset(request, form, formset, change)
+
+    def save_model(self, request, obj, form, change):
+        current = Story.objects.filter(pk=obj.pk).first() if obj.pk else None
+        record = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+        if record is not None:
+            obj._change_reason = f"Restored the version of {record.history_date:%Y-%m-%d %H:%M}"
+        if current is not None:
+            record_baseline(Story, obj.pk)
+            # Status and publication time change only through the workflow, never by
+            # a form, nor by restoring an old version.
+            obj.status, obj.published_at = current.status, current.published_at
+            if current.is_kept_forever:
+                obj.slug = current.slug
+        else:
+            obj.status, obj.published_at = Story.Status.DRAFT, None
+        # Record the version once the places, performers and sources are saved too.
+        obj.skip_history_when_saving = True
+        obj._history_user = request.user
+        obj.save()
+        if record is not None and current is None:  # a deleted draft comes back
+            restore_deleted_posts(LinkedPost, obj)
+        save_m2m = form.save_m2m
+
+        def save_m2m_then_record():
+            save_m2m()
+            del obj.skip_history_when_saving
+            obj.save(update_fields=["updated_at"])
+
+        form.save_m2m = save_m2m_then_record
+
+    # Workflow buttons ---------------------------------------------------------------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        story = self.get_object(request, unquote(object_id)) if object_id else None
+        name = request.POST.get("_transition") if request.method == "POST" else None
+        if name:
+            transition = workflow.TRANSITIONS.get(name)
+            if transition is None or not transition.allowed(request.user):
+                raise PermissionDenied
+        draft = story or Story(status=Story.Status.DRAFT)
+        extra_context = {
+            **(extra_context or {}),
+            "transitions": workflow.available(draft, request.user),
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_transition" in request.POST:
+            return self.apply_transition(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_transition" in request.POST:
+            return self.apply_transition(request, obj)
+        return super().response_change(request, obj)
+
+    def apply_transition(self, request, obj):
+        report = workflow.apply(
+            Story.objects.filter(pk=obj.pk), request.POST["_transition"], request.user
+        )
+        level = messages.WARNING if report.skipped else messages.SUCCESS
+        self.message_user(request, f"“{obj}” saved. {report.message}.", level)
+        return HttpResponseRedirect(reverse("admin:stories_story_change", args=[obj.pk]))
+
 
 @admin.register(LinkedPost)
-class LinkedPostAdmin(admin.ModelAdmin):
+class LinkedPostAdmin(HistoryAdmin):
     list_display = ["__str__", "platform", "posted_on", "story", "url"]
     list_select_related = ["story"]
     list_filter = ["platform"]
     search_fields = ["handle", "author_name", "url", "text", "story__title"]
     autocomplete_fields = ["story"]
+
+    def story_of(self, obj):
+        return None if obj is None else Story.objects.filter(pk=obj.story_id).first()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and can_edit_story(
+            request.user, self.story_of(obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and can_edit_story(
+            request.user, self.story_of(obj)
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if "story" in form.base_fields and not request.user.has_perm("stories.publish_story"):
+            # Contributors attach posts only to stories they can still edit.
+            form.base_fields["story"].queryset = Story.objects.filter(
+                status__in=EDITABLE_BY_CONTRIBUTORS
+            )
+        return form

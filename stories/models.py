@@ -2,9 +2,16 @@
 
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+# Only web addresses: no ftp:, no javascript:, no data:.
+http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
 
 
 class SlugManager(models.Manager):
@@ -27,6 +34,7 @@ class Country(models.Model):
     name = models.CharField(max_length=100, help_text="The English short name.")
 
     objects = CountryManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -55,6 +63,7 @@ class Region(models.Model):
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="regions")
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -89,6 +98,7 @@ class City(models.Model):
     )
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -148,6 +158,7 @@ class Performer(models.Model):
     )
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -171,11 +182,14 @@ class SourceArticle(models.Model):
     )
     title = models.CharField(max_length=300, blank=True, help_text="Leave empty if unknown.")
     outlet = models.CharField(max_length=200, blank=True, help_text="Leave empty if unknown.")
-    url = models.URLField(max_length=500, blank=True, help_text="Leave empty if unknown.")
+    url = models.URLField(
+        max_length=500, blank=True, validators=[http_url], help_text="Leave empty if unknown."
+    )
     published_on = models.DateField(null=True, blank=True)
     excerpt = models.TextField(blank=True, help_text="The text of the article, as archived.")
 
     objects = SlugManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-published_on", "slug"]
@@ -200,6 +214,19 @@ class StoryQuerySet(models.QuerySet):
     def published(self):
         """The one gate for everything the public sees."""
         return self.filter(status=Story.Status.PUBLISHED)
+
+    def deletable(self):
+        """Stories that were never public: only these may ever be deleted."""
+        return self.filter(published_at__isnull=True)
+
+    def delete(self):
+        kept = self.filter(published_at__isnull=False)
+        if kept.exists():
+            raise models.ProtectedError(
+                "Stories that have been published are kept forever; only drafts can be deleted.",
+                set(kept),
+            )
+        return super().delete()
 
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
@@ -262,10 +289,13 @@ class Story(models.Model):
     )
 
     objects = StoryQuerySet.as_manager()
+    # One version per save, with the places, performers and sources at that moment.
+    history = HistoricalRecords(m2m_fields=[cities, regions, countries, performers, sources])
 
     class Meta:
         ordering = ["-start_date", "title"]
         verbose_name_plural = "stories"
+        permissions = [("publish_story", "Can publish and withdraw stories")]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_story_unique_slug"),
             models.CheckConstraint(
@@ -313,6 +343,24 @@ class Story(models.Model):
         "stories.sourcearticle",
     ]
 
+    def clean(self):
+        if self.start_date and not self.end_date:
+            self.end_date = self.start_date
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+    def delete(self, *args, **kwargs):
+        if self.is_kept_forever:
+            raise models.ProtectedError(
+                f"“{self}” has been published; it can be withdrawn but never deleted.", {self}
+            )
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_kept_forever(self):
+        """Once published (even if later withdrawn or reopened), a story is never deleted."""
+        return self.published_at is not None
+
 
 class LinkedPostManager(models.Manager):
     def get_by_natural_key(self, story_slug, position):
@@ -350,6 +398,7 @@ class LinkedPost(models.Model):
     url = models.URLField(
         max_length=500,
         blank=True,
+        validators=[http_url],
         help_text="The post's own address. Leave empty if the sources do not give it.",
     )
     author_name = models.CharField(max_length=200, blank=True)
@@ -359,7 +408,11 @@ class LinkedPost(models.Model):
     )
     text = models.TextField(blank=True, help_text="The post's text, exactly as archived.")
     media_url = models.URLField(
-        "media link", max_length=500, blank=True, help_text="For example a pic.twitter.com link."
+        "media link",
+        max_length=500,
+        blank=True,
+        validators=[http_url],
+        help_text="For example a pic.twitter.com link.",
     )
     reach = models.CharField(
         max_length=300,
@@ -371,6 +424,7 @@ class LinkedPost(models.Model):
     )
 
     objects = LinkedPostManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["story", "position"]
@@ -401,6 +455,33 @@ class LinkedPost(models.Model):
         return (*self.story.natural_key(), self.position)
 
     natural_key.dependencies = ["stories.story"]
+
+    def clean(self):
+        self.handle = self.handle.strip().removeprefix("@")
+        errors = {}
+        derived = platform_from_url(self.url)
+        if derived and self.platform and self.platform != derived:
+            errors["platform"] = (
+                f"The URL is a {LinkedPost.Platform(derived).label} address; choose "
+                f"{LinkedPost.Platform(derived).label} or leave the platform empty."
+            )
+        if not self.platform:
+            self.platform = derived or platform_from_url(self.media_url)
+        if self.posted_on and self.posted_on > timezone.localdate():
+            errors["posted_on"] = "The posted date cannot be in the future."
+        if self.url:
+            holder = (
+                LinkedPost.objects.filter(url=self.url)
+                .exclude(pk=self.pk)
+                .select_related("story")
+                .first()
+            )
+            if holder is not None:
+                errors["url"] = (
+                    f"This post is already in the archive, in the story “{holder.story}”."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 PLATFORM_DOMAINS = {

@@ -73,3 +73,14 @@ def story(
 def post(story, **fields):
     fields.setdefault("position", story.posts.count() + 1)
     return LinkedPost.objects.create(story=story, **fields)
+
+
+def user(username="editor", group=None, **fields):
+    """A staff user, in the named group ("Editors", "Contributors") if given."""
+    from django.contrib.auth.models import Group, User
+
+    fields.setdefault("is_staff", True)
+    obj = User.objects.create_user(username=username, password="a-long-test-password", **fields)
+    if group:
+        obj.groups.add(Group.objects.get(name=group))
+    return obj

@@ -1,0 +1,67 @@
+"""An editor's day in Chromium: create a story with a place and a post, publish, withdraw."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories
+
+# Transactional (the live server reads what the test writes); serialized rollback brings back
+# the groups the data migration created, which a transactional test's flush would remove.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def choose(page, field, text):
+    """Pick `text` in an admin autocomplete (select2) field."""
+    page.locator(f".field-{field} .select2-selection").click()
+    page.locator(".select2-search__field").last.fill(text[:4])
+    page.locator(".select2-results__option", has_text=text).click()
+
+
+def test_editor_publishes_a_story_then_withdraws_it(live_server, page, artifacts_dir):
+    factories.user("editor", group="Editors")
+    factories.city("Florence")
+    factories.source(slug="article-2020-03-16", title="Lockdown solidarity")
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", "a-long-test-password")
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text("editor")
+
+    page.goto(f"{live_server.url}/admin/stories/story/add/")
+    page.locator("#id_title").press_sequentially("Tenor sings Nessun Dorma from his balcony")
+    expect(page.locator("#id_slug")).to_have_value("tenor-sings-nessun-dorma-from-his-balcony")
+    page.fill("#id_start_date", "2020-03-14")
+    choose(page, "cities", "Florence")
+    choose(page, "sources", "Lockdown solidarity")
+    page.click("#posts-group .add-row a")
+    page.fill("#id_posts-0-url", "https://twitter.com/MuhammadLila/status/1238851651722137600")
+    page.fill("#id_posts-0-handle", "@MuhammadLila")
+    page.fill("#id_posts-0-posted_on", "2020-03-14")
+    page.click("button[name=_transition][value=publish]")
+    expect(page.locator(".messagelist")).to_contain_text("1 story published")
+    page.screenshot(path=artifacts_dir / "admin-story-published.png", full_page=True)
+
+    page.goto(f"{live_server.url}/")
+    story_link = page.get_by_role("link", name="Tenor sings Nessun Dorma from his balcony")
+    expect(story_link).to_be_visible()
+    story_link.click()
+    expect(page.locator(".handle")).to_have_text("@MuhammadLila")
+    story_url = page.url
+
+    page.goto(f"{live_server.url}/admin/stories/story/")
+    page.get_by_role("link", name="Tenor sings Nessun Dorma from his balcony").click()
+    page.click("button[name=_transition][value=withdraw]")
+    expect(page.locator(".messagelist")).to_contain_text("1 story withdrawn")
+
+    response = page.goto(story_url)
+    assert response.status == 410
+    expect(page.locator("h1")).to_have_text("This story has been withdrawn")
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("main")).not_to_contain_text("Nessun Dorma")
+    assert re.search(r"/stories/[\w-]+/$", story_url)
