@@ -15,15 +15,6 @@ def _test_settings(settings):
     }
 
 
-@pytest.fixture(autouse=True)
-def _static_files_without_manifest(settings):
-    """Pages render without running collectstatic first (the manifest is a deploy step)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests run in the PostgreSQL pass of CI, not on SQLite."""
     if connection.vendor == "postgresql":
