@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -260,6 +262,11 @@ class Story(models.Model):
         blank=True,
         help_text="Private to curators: what is unknown, how a date was inferred, what to check.",
     )
+    search_vector = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="Kept up to date by database triggers on PostgreSQL (see stories/search.py).",
+    )
 
     objects = StoryQuerySet.as_manager()
 
@@ -294,6 +301,10 @@ class Story(models.Model):
             ),
             # Date-range overlap filters and day pages: start_date <= X AND end_date >= Y.
             models.Index(fields=["start_date", "end_date"], name="stories_story_date_range"),
+            # Text search on the story list: WHERE search_vector @@ websearch_to_tsquery(...).
+            GinIndex(fields=["search_vector"], name="stories_story_search"),
+            # The archive version behind ETags: SELECT max(updated_at) FROM stories_story.
+            models.Index(fields=["updated_at"], name="stories_story_updated"),
         ]
 
     def __str__(self):
