@@ -81,7 +81,7 @@ class NaturalKeyFilter(django_filters.Filter):
 class StoryFilterForm(forms.Form):
     """Adds the list's own parameters (sort, page) and the checks across fields."""
 
-    sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
+    sort = forms.ChoiceField(label="Order", choices=list(SORTS.items()), required=False)
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
 
     def clean(self):
