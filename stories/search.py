@@ -30,8 +30,9 @@ def matching(queryset, words):
     from stories.models import LinkedPost, Performer
 
     for word in words.split():
-        word = word.strip("\"'")
-        if not word or word.upper() == "OR" or word.startswith("-"):
+        negated = word.startswith("-")
+        word = word.strip("\"'-")
+        if not word or word.upper() == "OR":
             continue
         performers = Performer.objects.filter(stories=OuterRef("pk")).filter(
             Q(name__icontains=word) | Q(role__icontains=word)
@@ -39,13 +40,14 @@ def matching(queryset, words):
         posts = LinkedPost.objects.filter(story=OuterRef("pk")).filter(
             Q(text__icontains=word) | Q(author_name__icontains=word) | Q(handle__icontains=word)
         )
-        queryset = queryset.filter(
+        match = (
             Q(title__icontains=word)
             | Q(summary__icontains=word)
             | Q(body__icontains=word)
             | Exists(performers)
             | Exists(posts)
         )
+        queryset = queryset.exclude(match) if negated else queryset.filter(match)
     return queryset
 
 

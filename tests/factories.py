@@ -150,7 +150,6 @@ def seed_like():
         author_name="D. Schmudde",
         handle="dschmudde",
         posted_on=day(2020, 3, 13),
-        text="From my balcony in Turin, Italy. Free concert performed by fellow balcony "
-        "dwellers.",
+        text="From my balcony in Turin, Italy. Free concert performed by fellow balcony dwellers.",
     )
     return stories
