@@ -13,6 +13,7 @@ MARGIN_LEFT = 44
 MARGIN_BOTTOM = 40
 MARGIN_TOP = 16
 MAX_DAYS = 3660  # ten years of bars; beyond that the chart would be unreadable
+MIN_DAYS = 15  # a short run of stories is shown within a fortnight's context
 
 
 @dataclass
@@ -64,6 +65,9 @@ def chart(per_day):
     first, last = min(per_day), max(per_day)
     if (last - first).days > MAX_DAYS:
         first = last - _span(MAX_DAYS)
+    if (last - first).days + 1 < MIN_DAYS:
+        missing = MIN_DAYS - ((last - first).days + 1)
+        first, last = first - _span(missing // 2), last + _span(missing - missing // 2)
     days = (last - first).days + 1
     plot_width = WIDTH - MARGIN_LEFT - 8
     plot_height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
@@ -86,7 +90,7 @@ def chart(per_day):
         )
     ticks = []
     if days <= 62:
-        every = 1 if days <= 14 else 7
+        every = 1 if days <= MIN_DAYS else 7
         for offset in range(0, days, every):
             day = first + _span(offset)
             x = MARGIN_LEFT + offset * step + step / 2
