@@ -42,7 +42,8 @@ INSERT INTO stories_story (title, slug, summary, body, kind, start_date, end_dat
          'Neighbours sang and clapped from their balconies, story number ' || i,
          (ARRAY['music','applause','workout','dj-set','other'])[1 + i % 5],
          d, d + (i % 3), 'published', now(), now(), now(), ''
-  FROM (SELECT i, DATE '2020-01-01' + (i * 7919) % 730 AS d FROM generate_series(1, %(n)s) i) s;
+  FROM (SELECT i, DATE '2020-01-01' + ((i::bigint * 7919) % 730)::int AS d
+        FROM generate_series(1, %(n)s) i) s;
 INSERT INTO stories_story_cities (story_id, city_id)
   SELECT s.id, c.id FROM stories_story s
   JOIN stories_city c ON c.slug = 'city-' || (s.id * 31 % 2000);

@@ -231,3 +231,33 @@ def test_many_countries_turn_the_country_select_into_a_typed_input(client, seed_
 def test_list_answers_a_filter_through_a_plain_get_form(client, seed_like):
     html = listing(client)
     assert '<form class="filters" method="get" action="/stories/"' in html
+
+
+def test_selected_month_links_to_its_removal(client, seed_like):
+    html = listing(client, "?date_after=2020-03-01&date_before=2020-03-31&kind=music")
+    assert '<a href="/stories/?kind=music" aria-current="true">March 2020</a>' in html
+
+
+def test_date_filters_show_as_chips_in_words(client, seed_like):
+    html = listing(client, "?date_after=2020-03-13&date_before=2020-03-14")
+    assert 'href="/stories/?date_before=2020-03-14" class="chip">From 13 March 2020' in html
+    assert 'href="/stories/?date_after=2020-03-13" class="chip">Until 14 March 2020' in html
+
+
+def test_selected_city_stays_in_the_form_as_a_ticked_box(client, seed_like):
+    html = listing(client, "?city=florence")
+    assert '<input type="checkbox" name="city" value="florence" id="city-florence" checked>' in html
+
+
+def test_performer_field_suggests_performers_with_stories(client, seed_like):
+    html = listing(client)
+    assert '<option value="maurizio-marchini" label="Maurizio Marchini (1)">' in html
+
+
+def test_country_select_offers_the_countries_with_stories(client, seed_like):
+    factories.country("FR", "France")
+    html = listing(client)
+    select = html[html.index('<select name="country"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="IT">Italy (4)</option>' in select
+    assert "France" not in select
