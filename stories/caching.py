@@ -3,36 +3,52 @@
 import hashlib
 from functools import wraps
 
+from django.core.cache import cache
 from django.db import connection
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import condition, require_safe
 
-from stories.models import City, Country, LinkedPost, Performer, Region, SourceArticle, Story
-
 MAX_AGE = 300  # seconds a browser or shared cache may reuse a page without asking
+RELEASE = "1"  # raise when templates change what a page shows for the same data
 
 
-def archive_version():
-    """A fingerprint of everything public pages show, in one query.
+def archive_revision(request=None):
+    """The archive's revision: a number database triggers raise on every change to what
+    public pages show (stories, posts, places, performers, sources and their links).
 
-    The newest story edit catches edits and publication (curators save the story, and
-    the admin saves it with its inlines); the row counts catch deletions and rows added
-    without touching a story.
+    Installed by migration 0002_story_search. One indexed read, so it stays cheap with a
+    million stories. Kept on the request so a view can reuse it for its own caches.
     """
-    story = Story._meta.db_table
-    parts = [f"(SELECT MAX(updated_at) FROM {story})", f"(SELECT COUNT(*) FROM {story})"]
-    for model in (LinkedPost, City, Country, Region, Performer, SourceArticle):
-        table = model._meta.db_table
-        parts.append(f"(SELECT COUNT(*) FROM {table})")
-        parts.append(f"(SELECT MAX(id) FROM {table})")
+    if request is not None and hasattr(request, "archive_revision"):
+        return request.archive_revision
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts))
+        cursor.execute("SELECT number FROM stories_archive_revision WHERE id = 1")
         row = cursor.fetchone()
-    return "|".join(str(value) for value in row)
+    revision = row[0] if row else 0
+    if request is not None:
+        request.archive_revision = revision
+    return revision
 
 
 def archive_etag(request, *args, **kwargs):
-    return hashlib.md5(archive_version().encode(), usedforsecurity=False).hexdigest()
+    """Changes whenever the archive does (and with each release of the templates)."""
+    return f'"{RELEASE}-{archive_revision(request)}"'
+
+
+def cached(request, name, compute, timeout=3600):
+    """`compute()`, kept in the cache until the archive changes (or `timeout` passes).
+
+    Facet counts over a million stories take seconds; the archive changes when curators
+    publish, so most requests can reuse the counts of an earlier one.
+    """
+    key = f"{name}:{archive_revision(request)}"
+    if len(key) > 200:
+        key = hashlib.sha256(key.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
 
 
 def public_page(view):

@@ -296,6 +296,8 @@ class Story(models.Model):
         ]
         indexes = [
             # Public lists: WHERE status = 'published' ORDER BY start_date DESC, title.
+            # (PostgreSQL also gets stories_story_status_newest, DESC NULLS LAST, from
+            # migration 0002: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
             models.Index(
                 "status", F("start_date").desc(), "title", name="stories_story_status_start"
             ),

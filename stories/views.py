@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from stories import facets, maps, timeline
-from stories.caching import public_page
+from stories.caching import cached, public_page
 from stories.filters import MAX_PAGE, SORTS, StoryFilter
 from stories.models import City, LinkedPost, Performer, Story
 
@@ -34,7 +34,16 @@ class PageForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
 
 
-def paginate(request, queryset, number=None):
+class CountedPaginator(Paginator):
+    """A paginator told its count (from the cache) instead of asking the database."""
+
+    def __init__(self, *args, count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if count is not None:
+            self.count = count
+
+
+def paginate(request, queryset, number=None, count=None):
     """A page of `queryset`; a malformed page number is a 400, one past the end a 404."""
     if number is None:
         form = PageForm(request.GET)
@@ -42,7 +51,7 @@ def paginate(request, queryset, number=None):
             raise BadRequest("The page number must be a whole number from 1.")
         number = form.cleaned_data["page"] or 1
     try:
-        return Paginator(queryset, STORIES_PER_PAGE).page(number)
+        return CountedPaginator(queryset, STORIES_PER_PAGE, count=count).page(number)
     except EmptyPage as exc:
         raise Http404("There is no such page.") from exc
 
@@ -61,12 +70,16 @@ def invalid_filters(request, filterset):
 @public_page
 def home(request):
     published = Story.objects.published()
-    counts = {
-        "stories": published.count(),
-        "cities": City.objects.filter(Exists(published.filter(cities=OuterRef("pk")))).count(),
-        "countries": len(facets.country_counts(published)),
-        "posts": LinkedPost.objects.filter(story__in=published.values("pk")).count(),
-    }
+
+    def count():
+        return {
+            "stories": published.count(),
+            "cities": City.objects.filter(Exists(published.filter(cities=OuterRef("pk")))).count(),
+            "countries": len(facets.country_counts(published)),
+            "posts": LinkedPost.objects.filter(story__in=published.values("pk")).count(),
+        }
+
+    counts = cached(request, "home-counts", count)
     newest = story_cards(published.order_by(F("start_date").desc(nulls_last=True), "title"))
     context = {"counts": counts, "stories": newest[:NEWEST_ON_HOME], "sorts": SORTS}
     return render(request, "stories/home.html", context)
@@ -78,8 +91,12 @@ def story_list(request):
     links = facets.Links(request.GET)
     if not filterset.is_valid():
         return invalid_filters(request, filterset)
-    page = paginate(request, story_cards(filterset.qs), filterset.form.cleaned_data["page"] or 1)
-    facet_list = facets.all_facets(filterset, links)
+    query = links.data.urlencode()
+    total = cached(request, f"count:{query}", filterset.qs.count)
+    page = paginate(
+        request, story_cards(filterset.qs), filterset.form.cleaned_data["page"] or 1, total
+    )
+    facet_list = cached(request, f"facets:{query}", lambda: facets.all_facets(filterset, links))
     chips = facets.active_chips(filterset, links)
     context = {
         "filterset": filterset,
@@ -91,7 +108,7 @@ def story_list(request):
         "by_name": {facet.name: facet for facet in facet_list},
         "chips": chips,
         "chip_labels": ", ".join(chip.label for chip in chips),
-        "query": links.data.urlencode(),
+        "query": query,
     }
     return render(request, "stories/story_list.html", context)
 
@@ -133,6 +150,7 @@ def city_list(request):
         .select_related("country", "region")
         .order_by("country__name", "name")
     )
+    cities = cached(request, "city-list", lambda: list(cities))
     return render(request, "stories/city_list.html", {"cities": cities})
 
 
@@ -165,9 +183,13 @@ def day_detail(request, day):
     one = datetime.timedelta(days=1)
     # The nearest other days some story covers: for the previous day, the latest of
     # (end, day - 1) over stories that began before `day`; the next day mirrors it.
-    near = published.aggregate(
-        previous=Max(Least("end_date", Value(day - one)), filter=Q(start_date__lt=day)),
-        next=Min(Greatest("start_date", Value(day + one)), filter=Q(end_date__gt=day)),
+    near = cached(
+        request,
+        f"day-nav:{day}",
+        lambda: published.aggregate(
+            previous=Max(Least("end_date", Value(day - one)), filter=Q(start_date__lt=day)),
+            next=Min(Greatest("start_date", Value(day + one)), filter=Q(end_date__gt=day)),
+        ),
     )
     return render(
         request,
@@ -193,13 +215,15 @@ def timeline_view(request):
     filterset = StoryFilter(request.GET, queryset=Story.objects.published())
     if not filterset.is_valid():
         return invalid_filters(request, filterset)
-    per_day = timeline.stories_per_day(filterset.qs)
-    context = {
-        "chart": timeline.chart(per_day),
-        "undated": filterset.qs.filter(start_date=None).count(),
-        "query": facets.Links(request.GET).data.urlencode(),
-        "filterset": filterset,
-    }
+    query = facets.Links(request.GET).data.urlencode()
+
+    def compute():
+        return {
+            "chart": timeline.chart(timeline.stories_per_day(filterset.qs)),
+            "undated": filterset.qs.filter(start_date=None).count(),
+        }
+
+    context = {**cached(request, f"timeline:{query}", compute), "query": query}
     return render(request, "stories/timeline.html", context)
 
 
@@ -208,24 +232,25 @@ def map_view(request):
     filterset = StoryFilter(request.GET, queryset=Story.objects.published())
     if not filterset.is_valid():
         return invalid_filters(request, filterset)
-    ids = filterset.qs.order_by().values("pk")
-    cities = (
-        City.objects.filter(stories__in=ids)
-        .annotate(story_count=Count("stories"))
-        .select_related("country")
-        .order_by("country__name", "name")
-    )
-    countries = [name for _, name, _ in facets.country_counts(filterset.qs)]
-    drawing = maps.draw([(city, city.story_count) for city in cities], countries)
-    unmapped = filterset.qs.exclude(
-        Exists(
-            Story.cities.through.objects.filter(story=OuterRef("pk"), city__latitude__isnull=False)
+    query = facets.Links(request.GET).data.urlencode()
+
+    def compute():
+        ids = filterset.qs.order_by().values("pk")
+        cities = list(
+            City.objects.filter(stories__in=ids)
+            .annotate(story_count=Count("stories"))
+            .select_related("country")
+            .order_by("country__name", "name")
         )
-    ).count()
-    context = {
-        "map": drawing,
-        "cities": cities,
-        "unmapped": unmapped,
-        "query": facets.Links(request.GET).data.urlencode(),
-    }
+        countries = [name for _, name, _ in facets.country_counts(filterset.qs)]
+        located = Story.cities.through.objects.filter(
+            story=OuterRef("pk"), city__latitude__isnull=False
+        )
+        return {
+            "map": maps.draw([(city, city.story_count) for city in cities], countries),
+            "cities": cities,
+            "unmapped": filterset.qs.exclude(Exists(located)).count(),
+        }
+
+    context = {**cached(request, f"map:{query}", compute), "query": query}
     return render(request, "stories/map.html", context)

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from stories.models import City
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,18 @@ def test_etag_changes_when_a_post_is_added(client, seed_like):
 
 def test_head_request_is_answered(client):
     assert client.head(reverse("stories:list")).status_code == 200
+
+
+def test_cached_counts_follow_a_newly_published_story(client, seed_like):
+    assert "<strong>1 story</strong>" in client.get("/stories/?city=florence").content.decode()
+    factories.story("Florence sings again", cities=[factories.city()])
+    assert "<strong>2 stories</strong>" in client.get("/stories/?city=florence").content.decode()
+
+
+def test_etag_changes_when_a_city_is_renamed(client, seed_like):
+    url = reverse("stories:cities")
+    etag = client.get(url)["ETag"]
+    City.objects.filter(slug="turin").update(name="Torino")
+    response = client.get(url, headers={"if-none-match": etag})
+    assert response.status_code == 200
+    assert "Torino" in response.content.decode()

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +13,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# ETag 1, facets 6, count 1, page 1, prefetched places and performers 4,
+# Uncached: ETag 1, facets 6, count 1, page 1, prefetched places and performers 4,
 # and one lookup each for the city, country and performer named in the filters 3.
 LIST_BUDGET = 16
 ALL_FILTERS = (
@@ -38,6 +39,8 @@ def sixty_stories():
 
 
 def queries(client, url, per_page, monkeypatch):
+    """Queries of an uncached request (facet counts are cached between requests)."""
+    cache.clear()
     monkeypatch.setattr(views, "STORIES_PER_PAGE", per_page)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
@@ -85,3 +88,11 @@ def test_story_page_stays_within_its_query_budget(client, django_assert_max_num_
         factories.post(story, url=f"https://twitter.com/m/status/{number}")
     with django_assert_max_num_queries(14):
         assert client.get(story.get_absolute_url()).status_code == 200
+
+
+def test_repeated_list_request_reuses_the_cached_counts(client, monkeypatch):
+    url = reverse("stories:list") + ALL_FILTERS
+    first = queries(client, url, 20, monkeypatch)
+    with CaptureQueriesContext(connection) as again:
+        client.get(url)
+    assert len(again) == first - 7  # no facet or count queries

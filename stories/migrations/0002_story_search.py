@@ -72,15 +72,83 @@ DROP FUNCTION IF EXISTS stories_story_search_document();
 """
 
 
+# The newest-first list (ORDER BY start_date DESC NULLS LAST, title, id) needs an index
+# with the same NULLS LAST order on PostgreSQL; SQLite cannot declare one (and sorts NULLs
+# last in a descending order anyway), so the ORM's Meta.indexes cannot hold it.
+NEWEST_INDEX_SQL = (
+    "CREATE INDEX stories_story_status_newest ON stories_story "
+    "(status, start_date DESC NULLS LAST, title, id)"
+)
+
+
 def install_search_triggers(apps, schema_editor):
     """PostgreSQL keeps each story's search vector current with triggers; SQLite has none."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(INSTALL_SQL)
+        schema_editor.execute(NEWEST_INDEX_SQL)
 
 
 def uninstall_search_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS stories_story_status_newest")
         schema_editor.execute(UNINSTALL_SQL)
+
+
+# One row counting every change to what public pages show; the HTTP ETag is built from it
+# (stories/caching.py), so a conditional GET costs one indexed read even with a million
+# stories. Triggers bump it on any insert, update or delete of the public tables.
+REVISION_TABLE = "stories_archive_revision"
+PUBLIC_TABLES = [
+    "stories_country",
+    "stories_region",
+    "stories_city",
+    "stories_performer",
+    "stories_sourcearticle",
+    "stories_story",
+    "stories_story_cities",
+    "stories_story_regions",
+    "stories_story_countries",
+    "stories_story_performers",
+    "stories_story_sources",
+    "stories_linkedpost",
+]
+
+
+def install_revision_triggers(apps, schema_editor):
+    execute = schema_editor.execute
+    execute(f"CREATE TABLE {REVISION_TABLE} (id integer PRIMARY KEY, number bigint NOT NULL)")
+    execute(f"INSERT INTO {REVISION_TABLE} (id, number) VALUES (1, 1)")
+    bump = f"UPDATE {REVISION_TABLE} SET number = number + 1 WHERE id = 1"
+    if schema_editor.connection.vendor == "postgresql":
+        execute(
+            "CREATE FUNCTION stories_archive_revision_bump() RETURNS trigger AS $$ "
+            f"BEGIN {bump}; RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        for table in PUBLIC_TABLES:
+            execute(
+                f"CREATE TRIGGER {table}_revision AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION stories_archive_revision_bump()"
+            )
+    else:  # SQLite has row triggers only
+        for table in PUBLIC_TABLES:
+            for event in ("INSERT", "UPDATE", "DELETE"):
+                execute(
+                    f"CREATE TRIGGER {table}_revision_{event.lower()} AFTER {event} ON {table} "
+                    f"BEGIN {bump}; END"
+                )
+
+
+def uninstall_revision_triggers(apps, schema_editor):
+    execute = schema_editor.execute
+    if schema_editor.connection.vendor == "postgresql":
+        for table in PUBLIC_TABLES:
+            execute(f"DROP TRIGGER IF EXISTS {table}_revision ON {table}")
+        execute("DROP FUNCTION IF EXISTS stories_archive_revision_bump()")
+    else:
+        for table in PUBLIC_TABLES:
+            for event in ("insert", "update", "delete"):
+                execute(f"DROP TRIGGER IF EXISTS {table}_revision_{event}")
+    execute(f"DROP TABLE {REVISION_TABLE}")
 
 
 class Migration(migrations.Migration):
@@ -109,4 +177,5 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["updated_at"], name="stories_story_updated"),
         ),
         migrations.RunPython(install_search_triggers, uninstall_search_triggers),
+        migrations.RunPython(install_revision_triggers, uninstall_revision_triggers),
     ]
