@@ -177,8 +177,13 @@ def performer_detail(request, slug):
 @public_page
 def day_detail(request, day):
     published = Story.objects.published()
-    stories = story_cards(
-        published.filter(start_date__lte=day, end_date__gte=day).order_by("start_date", "title")
+    page = paginate(
+        request,
+        story_cards(
+            published.filter(start_date__lte=day, end_date__gte=day).order_by(
+                "start_date", "title", "pk"
+            )
+        ),
     )
     one = datetime.timedelta(days=1)
     # The nearest other days some story covers: for the previous day, the latest of
@@ -196,7 +201,8 @@ def day_detail(request, day):
         "stories/day_detail.html",
         {
             "day": day,
-            "stories": stories,
+            "page": page,
+            "stories": page,
             "previous_day": as_date(near["previous"]),
             "next_day": as_date(near["next"]),
         },
