@@ -176,6 +176,8 @@ def performer_detail(request, slug):
 
 @public_page
 def day_detail(request, day):
+    if not datetime.date.min < day < datetime.date.max:
+        raise Http404("No day before or after this one can be shown.")
     published = Story.objects.published()
     page = paginate(
         request,

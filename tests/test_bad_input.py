@@ -94,6 +94,11 @@ def test_impossible_day_gives_404(client):
     assert client.get("/on/2020-02-30/").status_code == 404
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "0000-01-01"])
+def test_day_at_the_edge_of_the_calendar_gives_404(client, day):
+    assert client.get(f"/on/{day}/").status_code == 404
+
+
 def test_malformed_day_gives_404(client):
     assert client.get("/on/2020-3-1/").status_code == 404
 
