@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
@@ -287,10 +289,18 @@ class Story(models.Model):
         blank=True,
         help_text="Private to curators: what is unknown, how a date was inferred, what to check.",
     )
+    search_vector = SearchVectorField(
+        null=True,
+        editable=False,
+        help_text="Kept up to date by database triggers on PostgreSQL (see stories/search.py).",
+    )
 
     objects = StoryQuerySet.as_manager()
     # One version per save, with the places, performers and sources at that moment.
-    history = HistoricalRecords(m2m_fields=[cities, regions, countries, performers, sources])
+    history = HistoricalRecords(
+        m2m_fields=[cities, regions, countries, performers, sources],
+        excluded_fields=["search_vector"],
+    )
 
     class Meta:
         ordering = ["-start_date", "title"]
@@ -319,11 +329,17 @@ class Story(models.Model):
         ]
         indexes = [
             # Public lists: WHERE status = 'published' ORDER BY start_date DESC, title.
+            # (PostgreSQL also gets stories_story_status_newest, DESC NULLS LAST, from
+            # migration 0002: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
             models.Index(
                 "status", F("start_date").desc(), "title", name="stories_story_status_start"
             ),
             # Date-range overlap filters and day pages: start_date <= X AND end_date >= Y.
             models.Index(fields=["start_date", "end_date"], name="stories_story_date_range"),
+            # Text search on the story list: WHERE search_vector @@ websearch_to_tsquery(...).
+            GinIndex(fields=["search_vector"], name="stories_story_search"),
+            # The archive version behind ETags: SELECT max(updated_at) FROM stories_story.
+            models.Index(fields=["updated_at"], name="stories_story_updated"),
         ]
 
     def __str__(self):

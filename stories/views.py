@@ -1,10 +1,24 @@
-from django.db.models import Prefetch
+"""Public pages. Each starts from `Story.objects.published()` and is cacheable (see caching.py)."""
+
+import datetime
+
+from django import forms
+from django.core.exceptions import BadRequest
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, Value
+from django.db.models.functions import Greatest, Least
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET
 
+from stories import facets, maps, timeline
+from stories.caching import cached, public_page
+from stories.filters import MAX_PAGE, SORTS, StoryFilter
 from stories.models import City, LinkedPost, Performer, Story
+
+STORIES_PER_PAGE = 20
+NEWEST_ON_HOME = 6
+RELATED = 6
 
 
 def story_cards(queryset):
@@ -17,24 +31,103 @@ def story_cards(queryset):
     )
 
 
-@require_GET
+class PageForm(forms.Form):
+    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (from the cache) instead of asking the database."""
+
+    def __init__(self, *args, count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if count is not None:
+            self.count = count
+
+
+def paginate(request, queryset, number=None, count=None):
+    """A page of `queryset`; a malformed page number is a 400, one past the end a 404."""
+    if number is None:
+        form = PageForm(request.GET)
+        if not form.is_valid():
+            raise BadRequest("The page number must be a whole number from 1.")
+        number = form.cleaned_data["page"] or 1
+    try:
+        return CountedPaginator(queryset, STORIES_PER_PAGE, count=count).page(number)
+    except EmptyPage as exc:
+        raise Http404("There is no such page.") from exc
+
+
+def invalid_filters(request, filterset):
+    """The story list's form, with each offending field named, as a 400."""
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "sorts": SORTS,
+        "given_cities": request.GET.getlist("city"),
+    }
+    return render(request, "stories/story_list.html", context, status=400)
+
+
+@public_page
 def home(request):
-    stories = story_cards(Story.objects.published())
-    return render(request, "stories/home.html", {"stories": stories})
+    published = Story.objects.published()
+
+    def count():
+        return {
+            "stories": published.count(),
+            "cities": City.objects.filter(Exists(published.filter(cities=OuterRef("pk")))).count(),
+            "countries": len(facets.country_counts(published)),
+            "posts": LinkedPost.objects.filter(story__in=published.values("pk")).count(),
+        }
+
+    counts = cached(request, "home-counts", count)
+    newest = story_cards(published.order_by(F("start_date").desc(nulls_last=True), "title"))
+    context = {"counts": counts, "stories": newest[:NEWEST_ON_HOME], "sorts": SORTS}
+    return render(request, "stories/home.html", context)
+
+
+@public_page
+def story_list(request):
+    filterset = StoryFilter(request.GET, queryset=Story.objects.published())
+    links = facets.Links(request.GET)
+    if not filterset.is_valid():
+        return invalid_filters(request, filterset)
+    query = links.data.urlencode()
+    total = cached(request, f"count:{query}", filterset.qs.count)
+    page = paginate(
+        request, story_cards(filterset.qs), filterset.form.cleaned_data["page"] or 1, total
+    )
+    facet_list = cached(request, f"facets:{query}", lambda: facets.all_facets(filterset, links))
+    chips = facets.active_chips(filterset, links)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "sorts": SORTS,
+        "page": page,
+        "stories": page.object_list,
+        "facets": facet_list,
+        "by_name": {facet.name: facet for facet in facet_list},
+        "chips": chips,
+        "chip_labels": ", ".join(chip.label for chip in chips),
+        "query": query,
+    }
+    return render(request, "stories/story_list.html", context)
+
+
+@public_page
+def story_detail(request, slug):
+    story = story_page(Story.objects.published()).filter(slug=slug).first()
+    if story is None:
+        return unpublished_story(request, slug)
+    return render(
+        request, "stories/story_detail.html", {"story": story, "related": related_to(story)}
+    )
 
 
 def story_page(queryset):
     return story_cards(queryset).prefetch_related(
         Prefetch("posts", queryset=LinkedPost.objects.order_by("position")), "sources"
     )
-
-
-@require_GET
-def story_detail(request, slug):
-    story = story_page(Story.objects.published()).filter(slug=slug).first()
-    if story is None:
-        return unpublished_story(request, slug)
-    return render(request, "stories/story_detail.html", {"story": story})
 
 
 def unpublished_story(request, slug):
@@ -51,22 +144,144 @@ def unpublished_story(request, slug):
     if not (request.user.is_staff and request.user.has_perm("stories.view_story")):
         raise Http404("No such story.")
     story = story_page(Story.objects.all()).get(slug=slug)
-    response = render(request, "stories/story_preview.html", {"story": story})
+    response = render(request, "stories/story_preview.html", {"story": story, "related": []})
     add_never_cache_headers(response)
     return response
 
 
-@require_GET
+def related_to(story):
+    """Other published stories in the same cities or on overlapping days, nearest first."""
+    same_city = Story.cities.through.objects.filter(
+        story=OuterRef("pk"), city__in=[city.pk for city in story.cities.all()]
+    )
+    condition = Exists(same_city)
+    if story.start_date:
+        condition |= Q(start_date__lte=story.end_date, end_date__gte=story.start_date)
+    return story_cards(
+        Story.objects.published()
+        .exclude(pk=story.pk)
+        .filter(condition)
+        .order_by(F("start_date").desc(nulls_last=True), "title")
+    )[:RELATED]
+
+
+@public_page
+def city_list(request):
+    cities = (
+        City.objects.filter(stories__in=Story.objects.published())
+        .annotate(story_count=Count("stories"))
+        .select_related("country", "region")
+        .order_by("country__name", "name")
+    )
+    cities = cached(request, "city-list", lambda: list(cities))
+    return render(request, "stories/city_list.html", {"cities": cities})
+
+
+@public_page
 def city_detail(request, slug):
     city = get_object_or_404(City.objects.select_related("country", "region"), slug=slug)
-    stories = story_cards(Story.objects.published().filter(cities=city))
-    return render(request, "stories/city_detail.html", {"city": city, "stories": stories})
+    page = paginate(request, story_cards(Story.objects.published().filter(cities=city)))
+    return render(
+        request, "stories/city_detail.html", {"city": city, "page": page, "stories": page}
+    )
 
 
-@require_GET
+@public_page
 def performer_detail(request, slug):
     performer = get_object_or_404(Performer, slug=slug)
-    stories = story_cards(Story.objects.published().filter(performers=performer))
+    page = paginate(request, story_cards(Story.objects.published().filter(performers=performer)))
     return render(
-        request, "stories/performer_detail.html", {"performer": performer, "stories": stories}
+        request,
+        "stories/performer_detail.html",
+        {"performer": performer, "page": page, "stories": page},
     )
+
+
+@public_page
+def day_detail(request, day):
+    if not datetime.date.min < day < datetime.date.max:
+        raise Http404("No day before or after this one can be shown.")
+    published = Story.objects.published()
+    page = paginate(
+        request,
+        story_cards(
+            published.filter(start_date__lte=day, end_date__gte=day).order_by(
+                "start_date", "title", "pk"
+            )
+        ),
+    )
+    one = datetime.timedelta(days=1)
+    # The nearest other days some story covers: for the previous day, the latest of
+    # (end, day - 1) over stories that began before `day`; the next day mirrors it.
+    near = cached(
+        request,
+        f"day-nav:{day}",
+        lambda: published.aggregate(
+            previous=Max(Least("end_date", Value(day - one)), filter=Q(start_date__lt=day)),
+            next=Min(Greatest("start_date", Value(day + one)), filter=Q(end_date__gt=day)),
+        ),
+    )
+    return render(
+        request,
+        "stories/day_detail.html",
+        {
+            "day": day,
+            "page": page,
+            "stories": page,
+            "previous_day": as_date(near["previous"]),
+            "next_day": as_date(near["next"]),
+        },
+    )
+
+
+def as_date(value):
+    """SQLite returns computed dates as text."""
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value
+
+
+@public_page
+def timeline_view(request):
+    filterset = StoryFilter(request.GET, queryset=Story.objects.published())
+    if not filterset.is_valid():
+        return invalid_filters(request, filterset)
+    query = facets.Links(request.GET).data.urlencode()
+
+    def compute():
+        return {
+            "chart": timeline.chart(timeline.stories_per_day(filterset.qs)),
+            "undated": filterset.qs.filter(start_date=None).count(),
+        }
+
+    context = {**cached(request, f"timeline:{query}", compute), "query": query}
+    return render(request, "stories/timeline.html", context)
+
+
+@public_page
+def map_view(request):
+    filterset = StoryFilter(request.GET, queryset=Story.objects.published())
+    if not filterset.is_valid():
+        return invalid_filters(request, filterset)
+    query = facets.Links(request.GET).data.urlencode()
+
+    def compute():
+        ids = filterset.qs.order_by().values("pk")
+        cities = list(
+            City.objects.filter(stories__in=ids)
+            .annotate(story_count=Count("stories"))
+            .select_related("country")
+            .order_by("country__name", "name")
+        )
+        countries = [name for _, name, _ in facets.country_counts(filterset.qs)]
+        located = Story.cities.through.objects.filter(
+            story=OuterRef("pk"), city__latitude__isnull=False
+        )
+        return {
+            "map": maps.draw([(city, city.story_count) for city in cities], countries),
+            "cities": cities,
+            "unmapped": filterset.qs.exclude(Exists(located)).count(),
+        }
+
+    context = {**cached(request, f"map:{query}", compute), "query": query}
+    return render(request, "stories/map.html", context)

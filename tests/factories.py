@@ -84,3 +84,83 @@ def user(username="editor", group=None, **fields):
     if group:
         obj.groups.add(Group.objects.get(name=group))
     return obj
+
+
+def seed_like():
+    """The six stories of the seed article, built small: {name: story}."""
+    day = datetime.date
+    florence = city("Florence", latitude="43.77925", longitude="11.24626")
+    turin = city("Turin", latitude="45.07049", longitude="7.68682")
+    palermo = city("Palermo", latitude="38.11660", longitude="13.36360")
+    madrid = city("Madrid", "ES", latitude="40.41650", longitude="-3.70256")
+    granada = city("Granada", "ES", latitude="37.18817", longitude="-3.60667")
+    Country.objects.filter(code="IT").update(name="Italy")
+    Country.objects.filter(code="ES").update(name="Spain")
+    stories = {
+        "florence": story(
+            "Maurizio Marchini sings “Nessun Dorma” from his balcony in Florence",
+            slug="florence-nessun-dorma",
+            day=day(2020, 3, 14),
+            kind=Story.Kind.MUSIC,
+            cities=[florence],
+            performers=[performer("Maurizio Marchini", role="tenor")],
+            summary="Opera singer Maurizio Marchini sang Puccini’s aria from his balcony.",
+        ),
+        "turin": story(
+            "Neighbours give a “free concert” from their balconies in Turin",
+            slug="turin-balcony-concert",
+            day=day(2020, 3, 13),
+            kind=Story.Kind.MUSIC,
+            cities=[turin],
+            performers=[performer("Balcony dwellers of Turin", kind="crowd")],
+        ),
+        "palermo": story(
+            "A DJ plays a set from his balcony in Palermo",
+            slug="palermo-balcony-dj",
+            day=day(2020, 3, 14),
+            kind=Story.Kind.DJ_SET,
+            cities=[palermo],
+            performers=[performer("Unidentified DJ in Palermo", identified=False, role="DJ")],
+        ),
+        "spain": story(
+            "Residents of Madrid and Granada applaud the emergency services",
+            slug="madrid-granada-applause",
+            start=day(2020, 3, 14),
+            end=day(2020, 3, 15),
+            kind=Story.Kind.APPLAUSE,
+            cities=[madrid, granada],
+        ),
+        "sicily": story(
+            "A DJ in Sicily plays late into the night",
+            slug="sicily-dj-party",
+            day=day(2020, 3, 15),
+            kind=Story.Kind.DJ_SET,
+            regions=[region("Sicily")],
+        ),
+        "trainer": story(
+            "A trainer brings his complex together to work out",
+            slug="trainer-brings-complex-together",
+            kind=Story.Kind.WORKOUT,
+        ),
+    }
+    post(
+        stories["florence"],
+        url="https://twitter.com/MuhammadLila/status/1238888888888888888",
+        author_name="Muhammad Lila",
+        handle="MuhammadLila",
+        posted_on=day(2020, 3, 14),
+        text="During Italy's quarantine, Italian tenor Maurizio Marchini wanted to do "
+        "something to spread joy amid all the sadness in Florence.",
+        media_url="https://pic.twitter.com/yVgADAU9bt",
+        reach="viewed more than 4 million times on Twitter",
+        reach_count=4_000_000,
+    )
+    post(
+        stories["turin"],
+        url="https://twitter.com/dschmudde/status/1238555555555555555",
+        author_name="D. Schmudde",
+        handle="dschmudde",
+        posted_on=day(2020, 3, 13),
+        text="From my balcony in Turin, Italy. Free concert performed by fellow balcony dwellers.",
+    )
+    return stories

@@ -1,67 +1,189 @@
+"""Home, story, city, performer, day, timeline and map pages."""
+
 import datetime
 
 import pytest
 from django.urls import reverse
 
-from stories.models import Story
+from stories import views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-def test_home_lists_published_stories_newest_event_first(client):
-    factories.story("Turin concert", day=datetime.date(2020, 3, 13))
-    factories.story("Florence aria", day=datetime.date(2020, 3, 14))
-    html = client.get(reverse("stories:home")).content.decode()
-    assert html.index("Florence aria") < html.index("Turin concert")
+@pytest.fixture
+def seed_like():
+    return factories.seed_like()
 
 
-@pytest.mark.parametrize(
-    "status", [Story.Status.DRAFT, Story.Status.IN_REVIEW, Story.Status.WITHDRAWN]
-)
-def test_unpublished_story_is_not_on_the_home_page(client, status):
-    factories.story("Visible story")
-    factories.story("Hidden story", status=status)
-    html = client.get(reverse("stories:home")).content.decode()
-    assert "Visible story" in html
-    assert "Hidden story" not in html
-
-
-@pytest.mark.parametrize("status", [Story.Status.DRAFT, Story.Status.IN_REVIEW])
-def test_unpublished_story_page_gives_404(client, status):
-    story = factories.story("Hidden story", status=status)
-    assert client.get(story.get_absolute_url()).status_code == 404
-
-
-def test_story_page_shows_places_performers_and_posts(client):
-    story = factories.story(
-        "Nessun Dorma from a balcony",
-        day=datetime.date(2020, 3, 14),
-        cities=[factories.city("Florence")],
-        performers=[factories.performer("Maurizio Marchini", role="tenor")],
-    )
-    factories.post(
-        story,
-        author_name="Muhammad Lila",
-        handle="MuhammadLila",
-        posted_on=datetime.date(2020, 3, 14),
-        text="So climbed on to his balcony and serenaded the entire town.",
-    )
-    response = client.get(story.get_absolute_url())
+def get(client, url):
+    response = client.get(url)
     assert response.status_code == 200
-    html = response.content.decode()
-    assert "Florence" in html
-    assert "Maurizio Marchini" in html
-    assert "@MuhammadLila" in html
-    assert "serenaded the entire town" in html
-    assert "14 March 2020" in html
+    return response.content.decode()
 
 
-def test_story_without_place_or_date_says_so(client):
-    story = factories.story("A trainer brings his complex together")
-    html = client.get(story.get_absolute_url()).content.decode()
-    assert "Place unknown" in html
-    assert "Date unknown" in html
+def test_home_says_what_the_archive_holds(client, seed_like):
+    html = get(client, reverse("stories:home"))
+    assert "6 stories" in html
+    assert "5 cities" in html
+    assert "2 countries" in html
+    assert "2 archived posts" in html
+
+
+def test_home_links_to_cities_timeline_and_map(client, seed_like):
+    html = get(client, reverse("stories:home"))
+    for name in ("cities", "timeline", "map", "list"):
+        assert f'href="{reverse("stories:" + name)}"' in html
+
+
+def test_home_lists_the_newest_stories(client, seed_like):
+    html = get(client, reverse("stories:home"))
+    assert html.index("A DJ in Sicily") < html.index("free concert")
+
+
+def test_story_page_shows_the_post_as_an_archival_card(client, seed_like):
+    html = get(client, seed_like["florence"].get_absolute_url())
+    card = html[html.index('class="post-card"') :]
+    assert "Muhammad Lila" in card and "@MuhammadLila" in card
+    assert '<time datetime="2020-03-14">14 March 2020</time>' in card
+    assert "https://pic.twitter.com/yVgADAU9bt" in card
+    assert "viewed more than 4 million times on Twitter" in card
+    assert "spread joy amid all the sadness" in card
+
+
+def test_story_page_gives_a_date_range_in_words(client, seed_like):
+    html = get(client, seed_like["spain"].get_absolute_url())
+    assert (
+        '<time datetime="2020-03-14">14</time> to <time datetime="2020-03-15">15 March 2020</time>'
+        in html
+    )
+
+
+def test_story_page_says_when_the_date_is_unknown(client, seed_like):
+    assert "Date unknown" in get(client, seed_like["trainer"].get_absolute_url())
+
+
+def test_story_page_links_places_and_performers(client, seed_like):
+    html = get(client, seed_like["florence"].get_absolute_url())
+    assert 'href="/cities/florence/"' in html
+    assert 'href="/performers/maurizio-marchini/"' in html
+
+
+def test_related_stories_share_a_day_or_a_city(client, seed_like):
+    html = get(client, seed_like["florence"].get_absolute_url())
+    related = html[html.index('id="related-heading"') :]
+    assert "A DJ plays a set from his balcony in Palermo" in related  # same day
+    assert "Residents of Madrid and Granada" in related  # overlapping weekend
+    assert "free concert" not in related  # 13 March, another city
+
+
+def test_related_stories_include_the_same_city_on_other_days(client, seed_like):
+    later = factories.story(
+        "Florence sings again", day=datetime.date(2020, 4, 1), cities=[factories.city()]
+    )
+    html = get(client, seed_like["florence"].get_absolute_url())
+    assert later.title in html[html.index('id="related-heading"') :]
+
+
+def test_cities_are_grouped_by_country_with_counts(client, seed_like):
+    html = get(client, reverse("stories:cities"))
+    spain = html[html.index('id="country-ES"') :]
+    assert "Madrid</a>" in spain and "1 story" in spain
+    assert html.index('id="country-IT"') < html.index("Florence</a>")
+
+
+def test_city_without_published_stories_is_not_listed(client, seed_like):
+    factories.story("Draft in Bologna", cities=[factories.city("Bologna")], status="draft")
+    assert "Bologna" not in get(client, reverse("stories:cities"))
+
+
+def test_city_page_keeps_its_stories_and_drops_others(client, seed_like):
+    html = get(client, reverse("stories:city", args=["turin"]))
+    assert "free concert" in html
+    assert "Nessun Dorma" not in html
+
+
+def test_city_page_paginates(client, seed_like, monkeypatch):
+    monkeypatch.setattr(views, "STORIES_PER_PAGE", 1)
+    factories.story("Florence sings again", day="2020-04-01", cities=[factories.city()])
+    html = get(client, reverse("stories:city", args=["florence"]) + "?page=2")
+    assert "Nessun Dorma" in html
+    assert "Florence sings again" not in html
+
+
+def test_performer_page_lists_their_stories(client, seed_like):
+    html = get(client, reverse("stories:performer", args=["maurizio-marchini"]))
+    assert "Nessun Dorma" in html
+    assert "free concert" not in html
+
+
+def test_day_page_keeps_stories_under_way_that_day(client, seed_like):
+    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 15)]))
+    assert "Residents of Madrid and Granada" in html  # second day of the weekend
+    assert "A DJ in Sicily" in html
+    assert "Nessun Dorma" not in html
+
+
+def test_day_page_links_to_the_previous_and_next_days_with_stories(client, seed_like):
+    factories.story("Later", day=datetime.date(2020, 3, 20), cities=[factories.city()])
+    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 15)]))
+    assert 'href="/on/2020-03-14/" rel="prev"' in html
+    assert 'href="/on/2020-03-20/" rel="next"' in html
+
+
+def test_day_page_counts_a_range_as_covering_each_of_its_days(client, seed_like):
+    factories.story("Long", start=datetime.date(2020, 3, 1), end=datetime.date(2020, 3, 10))
+    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 13)]))
+    assert 'href="/on/2020-03-10/" rel="prev"' in html
+
+
+def test_day_without_stories_still_links_onwards(client, seed_like):
+    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 1)]))
+    assert "No story in the archive took place on this day." in html
+    assert 'href="/on/2020-03-13/" rel="next"' in html
+    assert "No earlier stories" in html
+
+
+def test_timeline_draws_one_linked_bar_per_day_with_stories(client, seed_like):
+    html = get(client, reverse("stories:timeline"))
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert svg.count("<rect") == 3  # 13, 14 and 15 March
+    assert '<a href="/on/2020-03-14/" aria-label="Saturday 14 March 2020: 3 stories">' in svg
+
+
+def test_timeline_follows_the_list_filters(client, seed_like):
+    html = get(client, reverse("stories:timeline") + "?country=ES")
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert 'aria-label="Sunday 15 March 2020: 1 story"' in svg
+    assert "/on/2020-03-13/" not in svg
+
+
+def test_timeline_says_how_many_stories_have_no_date(client, seed_like):
+    assert "1 story has no known date" in get(client, reverse("stories:timeline"))
+
+
+def test_map_draws_a_linked_point_per_city_with_stories(client, seed_like):
+    html = get(client, reverse("stories:map"))
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert svg.count("<circle") == 5
+    assert '<a href="/cities/florence/" aria-label="Florence, Italy: 1 story">' in svg
+
+
+def test_map_draws_country_outlines_from_natural_earth(client, seed_like):
+    html = get(client, reverse("stories:map"))
+    assert html.count('class="has-stories"') == 2  # Italy and Spain
+    assert "<path d=" in html
+
+
+def test_map_loads_no_tiles_scripts_or_fonts(client, seed_like):
+    html = get(client, reverse("stories:map"))
+    for tag in ("<script", "<img", "<image", "<iframe", "@font-face", 'src="http'):
+        assert tag not in html
+    assert '<link rel="stylesheet" href="/static/css/site.css">' in html
+
+
+def test_map_says_which_stories_it_cannot_place(client, seed_like):
+    assert "2 stories are not on the map" in get(client, reverse("stories:map"))
 
 
 def test_post_text_is_shown_as_text_not_html(client):

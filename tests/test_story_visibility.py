@@ -93,3 +93,26 @@ def test_published_story_without_date_or_place_says_they_are_unknown(client):
     response = client.get(story.get_absolute_url())
     assert "Date unknown" in response.text
     assert "Place unknown" in response.text
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.IN_REVIEW, Status.WITHDRAWN])
+def test_unpublished_story_is_not_on_the_home_page(client, status):
+    factories.story("Visible story")
+    factories.story("Hidden story", status=status)
+    html = client.get(reverse("stories:home")).content.decode()
+    assert "Visible story" in html
+    assert "Hidden story" not in html
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.IN_REVIEW])
+def test_unpublished_story_page_gives_404_to_visitors(client, status):
+    story = factories.story("Hidden story", status=status)
+    assert client.get(story.get_absolute_url()).status_code == 404
+
+
+def test_staff_preview_is_never_cached(admin_client):
+    story = factories.story("Draft aria", status=Status.DRAFT)
+    response = admin_client.get(story.get_absolute_url())
+    assert response.status_code == 200
+    assert "public" not in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]

@@ -1,0 +1,71 @@
+"""HTTP caching for public pages: Cache-Control, and an ETag that changes with the archive."""
+
+import hashlib
+from functools import wraps
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import condition, require_safe
+
+MAX_AGE = 300  # seconds a browser or shared cache may reuse a page without asking
+RELEASE = "1"  # raise when templates change what a page shows for the same data
+
+
+def archive_revision(request=None):
+    """The archive's revision: a number database triggers raise on every change to what
+    public pages show (stories, posts, places, performers, sources and their links).
+
+    Installed by migration 0004_story_search. One indexed read, so it stays cheap with a
+    million stories. Kept on the request so a view can reuse it for its own caches.
+    """
+    if request is not None and hasattr(request, "archive_revision"):
+        return request.archive_revision
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number FROM stories_archive_revision WHERE id = 1")
+        row = cursor.fetchone()
+    revision = row[0] if row else 0
+    if request is not None:
+        request.archive_revision = revision
+    return revision
+
+
+def archive_etag(request, *args, **kwargs):
+    """Changes whenever the archive does (and with each release of the templates)."""
+    return f'"{RELEASE}-{archive_revision(request)}"'
+
+
+def cached(request, name, compute, timeout=3600):
+    """`compute()`, kept in the cache until the archive changes (or `timeout` passes).
+
+    Facet counts over a million stories take seconds; the archive changes when curators
+    publish, so most requests can reuse the counts of an earlier one.
+    """
+    key = f"{name}:{archive_revision(request)}"
+    if len(key) > 200:
+        key = hashlib.sha256(key.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value
+
+
+def public_page(view):
+    """GET/HEAD only, cacheable by anyone for MAX_AGE, revalidated with the archive's ETag.
+
+    Views wrapped in this must not touch the session, the user or the CSRF token, or
+    Django adds `Vary: Cookie` and shared caches can no longer keep the page.
+    """
+
+    @require_safe
+    @condition(etag_func=archive_etag)
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        # A view that set its own policy (a staff preview: never cache) keeps it.
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, public=True, max_age=MAX_AGE)
+        return response
+
+    return wrapper

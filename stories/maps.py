@@ -1,0 +1,200 @@
+"""The map of cities with stories, drawn server-side as SVG over Natural Earth country outlines.
+
+The outlines are Natural Earth's public-domain 1:50m Admin 0 countries, as TopoJSON from the
+npm package world-atlas (static/map/countries-50m.json). They are decoded once per process,
+cropped to the area the archive's cities cover and simplified to the drawing's resolution,
+so a page carries only the coastlines it shows. No tiles, scripts or fonts from elsewhere.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+
+OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
+WIDTH = 960
+HEIGHT = 640
+MIN_SPAN = 12.0  # degrees of longitude the map shows at least, so one city still has context
+PAD = 0.25  # of the cities' extent, added on every side
+LABELLED = 20  # the busiest cities get a name beside their point
+
+
+@dataclass
+class Shape:
+    name: str
+    bbox: tuple  # (west, south, east, north)
+    rings: list  # lists of (lon, lat)
+
+
+@cache
+def country_shapes():
+    """Every country's rings in degrees, decoded from the TopoJSON file."""
+    topology = json.loads(OUTLINES.read_text())
+    (sx, sy), (tx, ty) = topology["transform"]["scale"], topology["transform"]["translate"]
+    arcs = []
+    for arc in topology["arcs"]:
+        x = y = 0
+        points = []
+        for dx, dy in arc:
+            x, y = x + dx, y + dy
+            points.append((x * sx + tx, y * sy + ty))
+        arcs.append(points)
+
+    def ring(indexes):
+        points = []
+        for index in indexes:
+            arc = arcs[index] if index >= 0 else arcs[~index][::-1]
+            points.extend(arc if not points else arc[1:])
+        return points
+
+    shapes = []
+    for geometry in topology["objects"]["countries"]["geometries"]:
+        if geometry["type"] == "Polygon":
+            polygons = [geometry["arcs"]]
+        elif geometry["type"] == "MultiPolygon":
+            polygons = geometry["arcs"]
+        else:
+            continue
+        rings = [ring(r) for polygon in polygons for r in polygon]
+        lons = [p[0] for r in rings for p in r]
+        lats = [p[1] for r in rings for p in r]
+        shapes.append(
+            Shape(
+                name=geometry.get("properties", {}).get("name", ""),
+                bbox=(min(lons), min(lats), max(lons), max(lats)),
+                rings=rings,
+            )
+        )
+    return shapes
+
+
+class Projection:
+    """Equirectangular, with longitude shrunk by the cosine of the middle latitude."""
+
+    def __init__(self, west, south, east, north):
+        self.k = math.cos(math.radians((south + north) / 2))
+        # Widen or heighten the box to the drawing's proportions.
+        width, height = (east - west) * self.k, north - south
+        if width / height < WIDTH / HEIGHT:
+            extra = (height * WIDTH / HEIGHT / self.k - (east - west)) / 2
+            west, east = west - extra, east + extra
+        else:
+            extra = ((east - west) * self.k * HEIGHT / WIDTH - height) / 2
+            south, north = south - extra, north + extra
+        self.west, self.south, self.east, self.north = west, south, east, north
+        self.scale = WIDTH / ((east - west) * self.k)
+
+    def __call__(self, lon, lat):
+        return (lon - self.west) * self.k * self.scale, (self.north - lat) * self.scale
+
+
+def view_box(points):
+    """The area (west, south, east, north) the cities' points call for."""
+    if not points:
+        return (-170.0, -58.0, 190.0, 84.0)
+    lons = [lon for lon, _ in points]
+    lats = [lat for _, lat in points]
+    west, east, south, north = min(lons), max(lons), min(lats), max(lats)
+    pad_x = max((east - west) * PAD, (MIN_SPAN - (east - west)) / 2, 1)
+    pad_y = max((north - south) * PAD, 1)
+    return (
+        west - pad_x,
+        max(south - pad_y, -85.0),
+        east + pad_x,
+        min(north + pad_y, 85.0),
+    )
+
+
+def outline_path(shape, project, tolerance=0.8):
+    """SVG path data for a country, dropping points closer than `tolerance` pixels.
+
+    Points beyond the drawing are pulled onto a frame just outside it: vertices of
+    Natural Earth coastlines are close together, so this clips without visible change,
+    and a far-off coastline collapses to a few points.
+    """
+    low_x, high_x = -0.05 * WIDTH, 1.05 * WIDTH
+    low_y, high_y = -0.05 * HEIGHT, 1.05 * HEIGHT
+    parts = []
+    for ring in shape.rings:
+        previous = None
+        coords = []
+        for lon, lat in ring:
+            x, y = project(lon, lat)
+            x, y = min(max(x, low_x), high_x), min(max(y, low_y), high_y)
+            if previous and abs(x - previous[0]) < tolerance and abs(y - previous[1]) < tolerance:
+                continue
+            coords.append(f"{x:.1f} {y:.1f}")
+            previous = (x, y)
+        if len(coords) >= 3 and not _outside(coords):
+            parts.append("M" + "L".join(coords) + "Z")
+    return "".join(parts)
+
+
+def _outside(coords):
+    """True when a whole ring lies on the frame outside the drawing."""
+    xs = {c.split()[0] for c in coords}
+    ys = {c.split()[1] for c in coords}
+    return len(xs) <= 2 and len(ys) <= 2
+
+
+@dataclass
+class Point:
+    city: object
+    count: int
+    x: float
+    y: float
+    radius: float
+    labelled: bool
+
+    @property
+    def label(self):
+        noun = "story" if self.count == 1 else "stories"
+        return f"{self.city.name}, {self.city.country.name}: {self.count} {noun}"
+
+    @property
+    def label_x(self):
+        return round(self.x + self.radius + 3, 1)
+
+    @property
+    def label_y(self):
+        return round(self.y + 4, 1)
+
+
+def draw(cities_with_counts, highlighted_countries=()):
+    """Countries and city points for the template: [(city, count)] -> drawing dict."""
+    located = [
+        (city, count)
+        for city, count in cities_with_counts
+        if city.latitude is not None and city.longitude is not None
+    ]
+    coords = [(float(city.longitude), float(city.latitude)) for city, _ in located]
+    project = Projection(*view_box(coords))
+    west, south, east, north = project.west, project.south, project.east, project.north
+    highlighted = set(highlighted_countries)
+    countries = []
+    for shape in country_shapes():
+        w, s, e, n = shape.bbox
+        if e < west or w > east or n < south or s > north:
+            continue
+        path = outline_path(shape, project)
+        if path:
+            countries.append({"name": shape.name, "path": path, "has": shape.name in highlighted})
+    busiest = sorted(located, key=lambda pair: -pair[1])[:LABELLED]
+    labelled = {city.pk for city, _ in busiest}
+    points = []
+    for (city, count), (lon, lat) in zip(located, coords, strict=True):
+        x, y = project(lon, lat)
+        points.append(
+            Point(
+                city,
+                count,
+                round(x, 1),
+                round(y, 1),
+                round(4 + 3 * math.sqrt(count), 1),
+                city.pk in labelled,
+            )
+        )
+    points.sort(key=lambda p: -p.radius)  # small points drawn last, on top
+    return {"width": WIDTH, "height": HEIGHT, "countries": countries, "points": points}

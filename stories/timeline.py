@@ -1,0 +1,117 @@
+"""Stories per day, laid out as an SVG bar chart the template draws inline."""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.utils.dateformat import format as format_date
+
+WIDTH = 960
+HEIGHT = 300
+MARGIN_LEFT = 44
+MARGIN_BOTTOM = 40
+MARGIN_TOP = 16
+MAX_DAYS = 3660  # ten years of bars; beyond that the chart would be unreadable
+MIN_DAYS = 15  # a short run of stories is shown within a fortnight's context
+
+
+@dataclass
+class Bar:
+    day: datetime.date
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def label(self):
+        noun = "story" if self.count == 1 else "stories"
+        return f"{format_date(self.day, 'l j F Y')}: {self.count} {noun}"
+
+
+@dataclass
+class Tick:
+    x: float
+    label: str
+
+
+def stories_per_day(stories):
+    """{day: number of stories under way that day}, from one GROUP BY over date ranges."""
+    ranges = (
+        stories.order_by()
+        .exclude(start_date=None)
+        .values("start_date", "end_date")
+        .annotate(n=Count("pk"))
+    )
+    per_day = Counter()
+    for row in ranges:
+        day, last = row["start_date"], min(row["end_date"], row["start_date"] + _span(MAX_DAYS))
+        while day <= last:
+            per_day[day] += row["n"]
+            day += datetime.timedelta(days=1)
+    return per_day
+
+
+def _span(days):
+    return datetime.timedelta(days=days)
+
+
+def chart(per_day):
+    """Bars (one per day with stories), month ticks and the y-axis maximum."""
+    if not per_day:
+        return {"bars": [], "ticks": [], "max": 0}
+    first, last = min(per_day), max(per_day)
+    if (last - first).days > MAX_DAYS:
+        first = last - _span(MAX_DAYS)
+    if (last - first).days + 1 < MIN_DAYS:
+        missing = MIN_DAYS - ((last - first).days + 1)
+        first, last = first - _span(missing // 2), last + _span(missing - missing // 2)
+    days = (last - first).days + 1
+    plot_width = WIDTH - MARGIN_LEFT - 8
+    plot_height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
+    step = plot_width / days
+    top = max(per_day.values())
+    bars = []
+    for day, count in sorted(per_day.items()):
+        if day < first:
+            continue
+        height = plot_height * count / top
+        bars.append(
+            Bar(
+                day=day,
+                count=count,
+                x=round(MARGIN_LEFT + (day - first).days * step + step * 0.1, 2),
+                y=round(MARGIN_TOP + plot_height - height, 2),
+                width=round(max(step * 0.8, 0.5), 2),
+                height=round(height, 2),
+            )
+        )
+    ticks = []
+    if days <= 62:
+        every = 1 if days <= MIN_DAYS else 7
+        for offset in range(0, days, every):
+            day = first + _span(offset)
+            x = MARGIN_LEFT + offset * step + step / 2
+            ticks.append(Tick(round(x, 2), format_date(day, "j M")))
+    else:
+        month = first.replace(day=1)
+        while month <= last:
+            if month >= first:
+                x = MARGIN_LEFT + (month - first).days * step
+                ticks.append(Tick(round(x, 2), format_date(month, "M Y")))
+            month = (month + _span(32)).replace(day=1)
+    return {
+        "bars": bars,
+        "ticks": ticks,
+        "max": top,
+        "first": first,
+        "last": last,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "axis_y": HEIGHT - MARGIN_BOTTOM,
+        "axis_x": MARGIN_LEFT,
+        "top": MARGIN_TOP,
+        "label_y": HEIGHT - MARGIN_BOTTOM + 18,
+    }

@@ -1,0 +1,116 @@
+"""Bad input on public pages is a 400 naming the field (or a 404), never a 500."""
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def florence_story():
+    return factories.story("Nessun Dorma in Florence", day="2020-03-14", cities=[factories.city()])
+
+
+def bad_request(client, url, query):
+    response = client.get(url, query)
+    assert response.status_code == 400
+    return response.content.decode()
+
+
+def names_the_field(html, field, label):
+    """The error summary links to the field, and the field is marked invalid."""
+    return f'<a href="#id_{field}">{label}</a>:' in html and f'id="error_{field}"' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "label"),
+    [
+        ({"date_after": "2020-13-45"}, "date_after", "From"),
+        ({"date_before": "yesterday"}, "date_before", "Until"),
+        ({"country": "ITALY"}, "country", "Country"),
+        ({"country": "ZZ"}, "country", "Country"),
+        ({"city": "atlantis"}, "city", "City"),
+        ({"performer": "nobody-at-all"}, "performer", "Performer"),
+        ({"kind": "juggling"}, "kind", "Kind of act"),
+        ({"platform": "myspace"}, "platform", "Posted on"),
+        ({"sort": "price"}, "sort", "Order"),
+        ({"page": "abc"}, "page", "Page"),
+        ({"page": "0"}, "page", "Page"),
+        ({"page": "1" * 40}, "page", "Page"),
+        ({"q": "x" * 10_000}, "q", "Words"),
+        ({"q": "nessun\x00dorma"}, "q", "Words"),
+        ({"city": "flor\x00ence"}, "city", "City"),
+        ({"country": "I\x00"}, "country", "Country"),
+        ({"performer": "9" * 40}, "performer", "Performer"),
+        ({"date_after": "9" * 40}, "date_after", "From"),
+    ],
+)
+def test_bad_filter_gives_400_naming_the_field(client, query, field, label):
+    html = bad_request(client, reverse("stories:list"), query)
+    assert names_the_field(html, field, label)
+
+
+def test_bad_filter_page_still_shows_the_form(client):
+    html = bad_request(client, reverse("stories:list"), {"country": "ITALY", "kind": "music"})
+    assert '<form class="filters" method="get" action="/stories/"' in html
+    assert '<option value="music" selected>' in html
+
+
+def test_date_range_ending_before_it_starts_gives_400(client):
+    html = bad_request(
+        client, reverse("stories:list"), {"date_after": "2020-03-15", "date_before": "2020-03-01"}
+    )
+    assert names_the_field(html, "date_before", "Until")
+
+
+def test_bad_filter_on_the_timeline_gives_400_naming_the_field(client):
+    html = bad_request(client, reverse("stories:timeline"), {"date_after": "2020-13-45"})
+    assert names_the_field(html, "date_after", "From")
+
+
+def test_bad_filter_on_the_map_gives_400_naming_the_field(client):
+    html = bad_request(client, reverse("stories:map"), {"country": "ITALY"})
+    assert names_the_field(html, "country", "Country")
+
+
+def test_bad_page_number_on_a_city_page_gives_400(client):
+    response = client.get(reverse("stories:city", args=["florence"]), {"page": "abc"})
+    assert response.status_code == 400
+
+
+def test_page_past_the_end_gives_404(client):
+    response = client.get(reverse("stories:list"), {"page": "2"})
+    assert response.status_code == 404
+
+
+def test_page_past_the_end_of_a_city_gives_404(client):
+    response = client.get(reverse("stories:city", args=["florence"]), {"page": "9"})
+    assert response.status_code == 404
+
+
+def test_impossible_day_gives_404(client):
+    assert client.get("/on/2020-02-30/").status_code == 404
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "0000-01-01"])
+def test_day_at_the_edge_of_the_calendar_gives_404(client, day):
+    assert client.get(f"/on/{day}/").status_code == 404
+
+
+def test_malformed_day_gives_404(client):
+    assert client.get("/on/2020-3-1/").status_code == 404
+
+
+def test_unknown_city_page_gives_404(client):
+    assert client.get(reverse("stories:city", args=["atlantis"])).status_code == 404
+
+
+def test_unknown_parameters_are_ignored(client):
+    response = client.get(reverse("stories:list"), {"utm_source": "x\x00y"})
+    assert response.status_code == 200
+
+
+def test_post_to_the_list_is_not_allowed(client):
+    assert client.post(reverse("stories:list")).status_code == 405

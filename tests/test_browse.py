@@ -1,0 +1,263 @@
+"""The story list: filters in the kept/filtered-out pattern, facets, chips, order, pages."""
+
+import pytest
+from django.urls import reverse
+
+from stories import views
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+FLORENCE = "Maurizio Marchini sings"
+TURIN = "free concert” from their balconies in Turin"
+PALERMO = "A DJ plays a set from his balcony in Palermo"
+SPAIN = "Residents of Madrid and Granada"
+SICILY = "A DJ in Sicily"
+TRAINER = "A trainer brings his complex together"
+
+
+@pytest.fixture
+def seed_like():
+    return factories.seed_like()
+
+
+def listing(client, query=""):
+    response = client.get(reverse("stories:list") + query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def results(html):
+    """Only the result list, so facet and form text do not count as a match."""
+    start = html.index('<section class="results"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_city_filter_keeps_florence_and_drops_turin(client, seed_like):
+    page = results(listing(client, "?city=florence"))
+    assert FLORENCE in page
+    assert TURIN not in page
+
+
+def test_repeated_city_filter_keeps_any_of_the_cities(client, seed_like):
+    page = results(listing(client, "?city=florence&city=turin"))
+    assert FLORENCE in page and TURIN in page
+    assert PALERMO not in page
+
+
+def test_city_filter_accepts_the_city_name_as_typed(client, seed_like):
+    page = results(listing(client, "?city=Florence"))
+    assert FLORENCE in page
+    assert TURIN not in page
+
+
+def test_empty_city_field_is_ignored(client, seed_like):
+    page = results(listing(client, "?city=florence&city="))
+    assert FLORENCE in page
+    assert TURIN not in page
+
+
+def test_one_day_range_keeps_only_turin(client, seed_like):
+    page = results(listing(client, "?date_after=2020-03-13&date_before=2020-03-13"))
+    assert TURIN in page
+    for other in (FLORENCE, PALERMO, SPAIN, SICILY, TRAINER):
+        assert other not in page
+
+
+def test_date_range_matches_stories_that_overlap_it(client, seed_like):
+    page = results(listing(client, "?date_after=2020-03-15&date_before=2020-03-20"))
+    assert SPAIN in page  # 14-15 March overlaps
+    assert SICILY in page
+    assert FLORENCE not in page
+
+
+def test_undated_story_is_dropped_by_a_date_filter(client, seed_like):
+    page = results(listing(client, "?date_after=2020-01-01"))
+    assert TRAINER not in page
+    assert TURIN in page
+
+
+def test_country_filter_keeps_madrid_and_granada(client, seed_like):
+    page = results(listing(client, "?country=ES"))
+    assert SPAIN in page
+    assert FLORENCE not in page and TURIN not in page
+
+
+def test_country_filter_finds_a_story_placed_only_in_a_region(client, seed_like):
+    page = results(listing(client, "?country=it"))
+    assert SICILY in page
+    assert SPAIN not in page
+
+
+def test_country_filter_finds_a_story_placed_only_in_a_country(client, seed_like):
+    story = factories.story("Applause somewhere in Italy", countries=[factories.country("IT")])
+    page = results(listing(client, "?country=IT"))
+    assert story.title in page
+    assert SPAIN not in page
+
+
+def test_kind_filter_keeps_dj_sets(client, seed_like):
+    page = results(listing(client, "?kind=dj-set"))
+    assert PALERMO in page and SICILY in page
+    assert FLORENCE not in page
+
+
+def test_performer_filter_keeps_marchini(client, seed_like):
+    page = results(listing(client, "?performer=maurizio-marchini"))
+    assert FLORENCE in page
+    assert PALERMO not in page
+
+
+def test_platform_filter_keeps_stories_with_a_post_there(client, seed_like):
+    factories.post(seed_like["palermo"], url="https://www.instagram.com/p/abc/")
+    page = results(listing(client, "?platform=instagram"))
+    assert PALERMO in page
+    assert FLORENCE not in page
+
+
+def test_words_find_florence_by_the_aria(client, seed_like):
+    page = results(listing(client, "?q=Nessun"))
+    assert FLORENCE in page
+    assert TURIN not in page
+
+
+def test_words_find_a_story_by_its_performers_name(client, seed_like):
+    page = results(listing(client, "?q=Marchini"))
+    assert FLORENCE in page
+    assert SPAIN not in page
+
+
+def test_words_find_a_story_by_its_posts_text(client, seed_like):
+    page = results(listing(client, "?q=dwellers"))
+    assert TURIN in page
+    assert FLORENCE not in page
+
+
+def test_filters_combine(client, seed_like):
+    page = results(listing(client, "?country=IT&kind=music&date_after=2020-03-14"))
+    assert FLORENCE in page
+    assert TURIN not in page and PALERMO not in page
+
+
+def test_draft_story_is_not_listed(client, seed_like):
+    factories.story("A draft about Florence", cities=[factories.city()], status="draft")
+    page = results(listing(client, "?city=florence"))
+    assert "A draft about Florence" not in page
+
+
+def test_default_order_is_newest_event_first_with_undated_last(client, seed_like):
+    page = results(listing(client))
+    assert page.index(SICILY) < page.index(FLORENCE) < page.index(TURIN) < page.index(TRAINER)
+
+
+def test_sort_by_date_puts_oldest_event_first(client, seed_like):
+    page = results(listing(client, "?sort=date"))
+    assert page.index(TURIN) < page.index(FLORENCE) < page.index(SICILY)
+
+
+def test_sort_by_title_is_alphabetical(client, seed_like):
+    page = results(listing(client, "?sort=title"))
+    assert page.index(SICILY) < page.index(PALERMO) < page.index(TRAINER) < page.index(FLORENCE)
+
+
+def test_page_shows_the_number_of_matching_stories(client, seed_like):
+    assert "<strong>2 stories</strong> match these filters" in listing(client, "?kind=dj-set")
+
+
+def test_second_page_holds_the_rest(client, seed_like, monkeypatch):
+    monkeypatch.setattr(views, "STORIES_PER_PAGE", 4)
+    page = results(listing(client, "?page=2"))
+    assert TURIN in page and TRAINER in page
+    assert SICILY not in page
+
+
+def test_active_filter_shows_as_a_chip_that_removes_it(client, seed_like):
+    html = listing(client, "?city=florence&kind=music")
+    assert 'href="/stories/?kind=music" class="chip">City: Florence' in html
+
+
+def test_city_facet_counts_the_stories_the_other_filters_keep(client, seed_like):
+    html = listing(client, "?kind=music")
+    assert '<a href="/stories/?kind=music&amp;city=florence">Florence, Italy</a>' in html
+    facet = html[html.index('id="facet-city"') :]
+    facet = facet[: facet.index("</section>")]
+    assert "Turin, Italy" in facet
+    assert "Palermo" not in facet  # no music in Palermo
+
+
+def test_country_facet_counts_each_story_once(client, seed_like):
+    html = listing(client)
+    facet = html[html.index('id="facet-country"') :]
+    facet = facet[: facet.index("</section>")]
+    # Madrid and Granada are one story; Italy has Florence, Turin, Palermo and Sicily.
+    assert 'Spain</a> <span class="count">1</span>' in facet
+    assert 'Italy</a> <span class="count">4</span>' in facet
+
+
+def test_selected_facet_value_links_to_its_removal(client, seed_like):
+    html = listing(client, "?kind=music")
+    assert '<a href="/stories/" aria-current="true">Music</a>' in html
+
+
+def test_month_facet_links_to_the_months_date_range(client, seed_like):
+    html = listing(client)
+    assert 'href="/stories/?date_after=2020-03-01&amp;date_before=2020-03-31">March 2020' in html
+
+
+def test_platform_facet_counts_stories_with_posts(client, seed_like):
+    html = listing(client)
+    facet = html[html.index('id="facet-platform"') :]
+    assert 'Twitter</a> <span class="count">2</span>' in facet
+
+
+def test_no_filter_renders_a_select_with_more_than_200_options(client, seed_like):
+    for number in range(250):
+        factories.story(
+            f"Story {number}", cities=[factories.city(f"Town {number}", slug=f"town-{number}")]
+        )
+    html = listing(client)
+    for select in html.split("<select")[1:]:
+        assert select[: select.index("</select>")].count("<option") <= 200
+
+
+def test_many_countries_turn_the_country_select_into_a_typed_input(client, seed_like):
+    for number in range(201):
+        code = chr(65 + number // 26) + chr(65 + number % 26)
+        factories.story(f"Story {code}", countries=[factories.country(code)])
+    html = listing(client)
+    assert 'id="id_country" value="" list="country-options"' in html
+
+
+def test_list_answers_a_filter_through_a_plain_get_form(client, seed_like):
+    html = listing(client)
+    assert '<form class="filters" method="get" action="/stories/"' in html
+
+
+def test_selected_month_links_to_its_removal(client, seed_like):
+    html = listing(client, "?date_after=2020-03-01&date_before=2020-03-31&kind=music")
+    assert '<a href="/stories/?kind=music" aria-current="true">March 2020</a>' in html
+
+
+def test_date_filters_show_as_chips_in_words(client, seed_like):
+    html = listing(client, "?date_after=2020-03-13&date_before=2020-03-14")
+    assert 'href="/stories/?date_before=2020-03-14" class="chip">From 13 March 2020' in html
+    assert 'href="/stories/?date_after=2020-03-13" class="chip">Until 14 March 2020' in html
+
+
+def test_selected_city_stays_in_the_form_as_a_ticked_box(client, seed_like):
+    html = listing(client, "?city=florence")
+    assert '<input type="checkbox" name="city" value="florence" id="city-florence" checked>' in html
+
+
+def test_performer_field_suggests_performers_with_stories(client, seed_like):
+    html = listing(client)
+    assert '<option value="maurizio-marchini" label="Maurizio Marchini (1)">' in html
+
+
+def test_country_select_offers_the_countries_with_stories(client, seed_like):
+    factories.country("FR", "France")
+    html = listing(client)
+    select = html[html.index('<select name="country"') :]
+    select = select[: select.index("</select>")]
+    assert '<option value="IT">Italy (4)</option>' in select
+    assert "France" not in select

@@ -1,0 +1,100 @@
+"""Public pages are cacheable: no Vary: Cookie, Cache-Control public, conditional GETs."""
+
+import pytest
+from django.urls import reverse
+
+from stories.models import City, Story
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = [
+    reverse("stories:home"),
+    reverse("stories:list"),
+    reverse("stories:list") + "?city=florence&q=nessun",
+    reverse("stories:cities"),
+    reverse("stories:city", args=["florence"]),
+    reverse("stories:performer", args=["maurizio-marchini"]),
+    "/on/2020-03-14/",
+    reverse("stories:timeline"),
+    reverse("stories:map"),
+    "/stories/florence-nessun-dorma/",
+]
+
+
+@pytest.fixture(autouse=True)
+def seed_like():
+    return factories.seed_like()
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_public_page_does_not_vary_on_cookie(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_public_page_ignores_a_signed_in_curators_session(client, django_user_model, url):
+    """Nothing on the page reads the session, the user or the CSRF token."""
+    client.force_login(django_user_model.objects.create_user("curator", password="x"))
+    response = client.get(url)
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_public_page_may_be_cached_by_anyone(client, url):
+    cache_control = client.get(url)["Cache-Control"]
+    assert "public" in cache_control
+    assert "max-age=300" in cache_control
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_public_page_answers_a_conditional_get_with_304(client, url):
+    etag = client.get(url)["ETag"]
+    response = client.get(url, headers={"if-none-match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+
+
+def test_etag_changes_when_a_story_is_edited(client, seed_like):
+    etag = client.get(reverse("stories:list"))["ETag"]
+    story = seed_like["turin"]
+    story.summary = "A new summary."
+    story.save()
+    assert client.get(reverse("stories:list"), headers={"if-none-match": etag}).status_code == 200
+
+
+def test_etag_changes_when_a_draft_is_deleted(client, seed_like):
+    draft = factories.story("A draft", status=Story.Status.DRAFT)
+    etag = client.get(reverse("stories:list"))["ETag"]
+    draft.delete()
+    assert client.get(reverse("stories:list"), headers={"if-none-match": etag}).status_code == 200
+
+
+def test_etag_changes_when_a_post_is_added(client, seed_like):
+    url = seed_like["palermo"].get_absolute_url()
+    etag = client.get(url)["ETag"]
+    factories.post(seed_like["palermo"], url="https://twitter.com/a/status/1")
+    assert client.get(url, headers={"if-none-match": etag}).status_code == 200
+
+
+def test_head_request_is_answered(client):
+    assert client.head(reverse("stories:list")).status_code == 200
+
+
+def test_cached_counts_follow_a_newly_published_story(client, seed_like):
+    assert "<strong>1 story</strong>" in client.get("/stories/?city=florence").content.decode()
+    factories.story("Florence sings again", cities=[factories.city()])
+    assert "<strong>2 stories</strong>" in client.get("/stories/?city=florence").content.decode()
+
+
+def test_etag_changes_when_a_city_is_renamed(client, seed_like):
+    url = reverse("stories:cities")
+    etag = client.get(url)["ETag"]
+    City.objects.filter(slug="turin").update(name="Torino")
+    response = client.get(url, headers={"if-none-match": etag})
+    assert response.status_code == 200
+    assert "Torino" in response.content.decode()

@@ -1,0 +1,98 @@
+"""Query budgets: list pages run a fixed number of queries, never one per row."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from stories import views
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Uncached: ETag 1, facets 6, count 1, page 1, prefetched places and performers 4,
+# and one lookup each for the city, country and performer named in the filters 3.
+LIST_BUDGET = 16
+ALL_FILTERS = (
+    "?city=florence&city=turin&country=IT&kind=music&performer=maurizio-marchini"
+    "&platform=twitter&date_after=2020-03-01&date_before=2020-03-31&q=balcony&sort=title"
+)
+
+
+@pytest.fixture(autouse=True)
+def sixty_stories():
+    cities = [factories.city(), factories.city("Turin")]
+    singer = factories.performer()
+    for number in range(60):
+        story = factories.story(
+            f"Balcony song {number}",
+            day=datetime.date(2020, 3, 1 + number % 28),
+            kind="music",
+            cities=cities,
+            performers=[singer, factories.performer(f"Neighbour {number}")],
+            summary="Singing from a balcony.",
+        )
+        factories.post(story, url=f"https://twitter.com/n/status/{number}", text="balcony")
+
+
+def queries(client, url, per_page, monkeypatch):
+    """Queries of an uncached request (facet counts are cached between requests)."""
+    cache.clear()
+    monkeypatch.setattr(views, "STORIES_PER_PAGE", per_page)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("query", ["", ALL_FILTERS], ids=["unfiltered", "all-filters"])
+def test_list_runs_the_same_queries_at_1_and_50_stories_per_page(client, monkeypatch, query):
+    url = reverse("stories:list") + query
+    one = queries(client, url, 1, monkeypatch)
+    fifty = queries(client, url, 50, monkeypatch)
+    assert one == fifty
+
+
+@pytest.mark.parametrize("query", ["", ALL_FILTERS], ids=["unfiltered", "all-filters"])
+def test_list_stays_within_its_query_budget(
+    client, monkeypatch, django_assert_max_num_queries, query
+):
+    monkeypatch.setattr(views, "STORIES_PER_PAGE", 50)
+    with django_assert_max_num_queries(LIST_BUDGET):
+        assert client.get(reverse("stories:list") + query).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "budget"),
+    [
+        (reverse("stories:home"), 10),
+        (reverse("stories:cities"), 2),
+        (reverse("stories:city", args=["florence"]), 8),
+        (reverse("stories:performer", args=["maurizio-marchini"]), 8),
+        ("/on/2020-03-14/", 8),
+        (reverse("stories:timeline"), 4),
+        (reverse("stories:map"), 5),
+    ],
+)
+def test_page_stays_within_its_query_budget(client, django_assert_max_num_queries, url, budget):
+    with django_assert_max_num_queries(budget):
+        assert client.get(url).status_code == 200
+
+
+def test_story_page_stays_within_its_query_budget(client, django_assert_max_num_queries):
+    story = factories.story("Many posts", day=datetime.date(2020, 3, 2), cities=[])
+    for number in range(10):
+        factories.post(story, url=f"https://twitter.com/m/status/{number}")
+    with django_assert_max_num_queries(14):
+        assert client.get(story.get_absolute_url()).status_code == 200
+
+
+def test_repeated_list_request_reuses_the_cached_counts(client, monkeypatch):
+    url = reverse("stories:list") + ALL_FILTERS
+    first = queries(client, url, 20, monkeypatch)
+    with CaptureQueriesContext(connection) as again:
+        client.get(url)
+    assert len(again) == first - 7  # no facet or count queries
