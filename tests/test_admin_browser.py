@@ -1,18 +1,28 @@
 """An editor's day in Chromium: create a story with a place and a post, publish, withdraw."""
 
+import importlib
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
 from tests import factories
 
-# Transactional (the live server reads what the test writes); serialized rollback brings back
-# the groups the data migration created, which a transactional test's flush would remove.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+# Transactional: the live server reads what the test writes.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+editor_groups = importlib.import_module("stories.migrations.0003_editor_groups")
+
+
+@pytest.fixture(autouse=True)
+def _editorial_groups():
+    """The groups the data migration creates; a transactional test's flush removes them."""
+    for name, codenames in editor_groups.GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="stories", codename__in=codenames)
+        )
 
 
 def choose(page, field, text):
