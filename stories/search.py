@@ -11,6 +11,8 @@ case-insensitive substring match of every word over the same fields, which gives
 same results on the seed data.
 """
 
+from contextlib import contextmanager
+
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q
@@ -59,3 +61,54 @@ def by_relevance(queryset, words):
             "-rank", F("start_date").desc(nulls_last=True), "title", "pk"
         )
     return queryset.order_by(F("start_date").desc(nulls_last=True), "title", "pk")
+
+
+# The row triggers migration 0004 installs, by table. A bulk load pauses them and rebuilds
+# every vector in one statement instead: row by row, a million stories take many minutes.
+SEARCH_TRIGGERS = {
+    "stories_story": "stories_story_search_document",
+    "stories_linkedpost": "stories_story_search_posts",
+    "stories_story_performers": "stories_story_search_performers",
+    "stories_performer": "stories_story_search_performer_names",
+}
+
+REBUILD_SQL = """
+WITH p AS (
+  SELECT sp.story_id, string_agg(pf.name || ' ' || pf.role, ' ') AS names
+  FROM stories_story_performers sp JOIN stories_performer pf ON pf.id = sp.performer_id
+  GROUP BY sp.story_id),
+l AS (
+  SELECT story_id, string_agg(text || ' ' || author_name || ' ' || handle, ' ') AS texts
+  FROM stories_linkedpost GROUP BY story_id)
+UPDATE stories_story s SET search_vector =
+  setweight(to_tsvector('english', coalesce(s.title, '')), 'A') ||
+  setweight(to_tsvector('english', coalesce(s.summary, '')), 'B') ||
+  setweight(to_tsvector('english', coalesce(p.names, '')), 'B') ||
+  setweight(to_tsvector('english', coalesce(s.body, '')), 'C') ||
+  setweight(to_tsvector('english', coalesce(l.texts, '')), 'D')
+FROM stories_story s2 LEFT JOIN p ON p.story_id = s2.id LEFT JOIN l ON l.story_id = s2.id
+WHERE s2.id = s.id
+"""
+
+
+@contextmanager
+def search_triggers_paused():
+    """Switch the search triggers off for a bulk load, then rebuild every vector at once.
+
+    Must run inside the load's transaction: ALTER TABLE is transactional on PostgreSQL, so a
+    failed load leaves the triggers as they were. Nothing to do on SQLite.
+    """
+    if not uses_full_text_search():
+        yield
+        return
+    with connection.cursor() as cursor:
+        for table, trigger in SEARCH_TRIGGERS.items():
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        yield
+        # Django's foreign keys are deferred; check them now, as ALTER TABLE refuses to run
+        # while their trigger events are pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, trigger in SEARCH_TRIGGERS.items():
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(REBUILD_SQL)

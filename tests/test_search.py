@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from stories.models import Story
+from stories.search import search_triggers_paused
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,12 @@ def test_title_matches_rank_above_body_matches(client, seed_like):
     body_only = factories.story("Cheering in Milan", body="Someone mentioned Rome in passing.")
     page = found(client, "Rome")
     assert page.index("Applause in Rome") < page.index(body_only.title)
+
+
+@pytest.mark.postgres
+def test_stories_loaded_with_triggers_paused_are_found_afterwards(client):
+    with search_triggers_paused():
+        story = factories.story("Tarantella on the terrace", performers=[factories.performer()])
+        factories.post(story, text="Bellissimo")
+        assert Story.objects.get(pk=story.pk).search_vector is None
+    assert "Tarantella on the terrace" in found(client, "bellissimo Marchini")
