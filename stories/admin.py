@@ -84,3 +84,27 @@ class LinkedPostAdmin(admin.ModelAdmin):
     list_filter = ["platform"]
     search_fields = ["handle", "author_name", "url", "text", "story__title"]
     autocomplete_fields = ["story"]
+
+
+# Appended by the bulk data work (issue 5) apart from the imports above, so that this block
+# merges cleanly with the rest of the admin being rewritten in parallel.
+from stories.models import LoadRecord  # noqa: E402
+
+
+@admin.register(LoadRecord)
+class LoadRecordAdmin(admin.ModelAdmin):
+    """Read-only: the record of bulk loads is written by the commands, never by hand."""
+
+    list_display = ["command", "source", "started_at", "finished_at"]
+    list_filter = ["command"]
+    search_fields = ["source"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
