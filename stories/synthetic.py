@@ -187,9 +187,10 @@ class SyntheticArchive:
             self.cities.append((slug, city))
         self.city = picker(list(zip(range(len(chosen)), weights, strict=True)))
         self.countries = sorted({city.country for city in chosen})
+        self.europe = europe | {"IT", "ES"}
 
     def choose_regions(self):
-        wanted = set(self.countries)
+        wanted = self.europe  # region-only stories ("a DJ in Sicily") are European
         taken = set()
         self.regions = []
         for region in self.places.regions:
