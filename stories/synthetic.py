@@ -190,7 +190,8 @@ class SyntheticArchive:
         self.europe = europe | {"IT", "ES"}
 
     def choose_regions(self):
-        wanted = self.europe  # region-only stories ("a DJ in Sicily") are European
+        # Region-only stories ("a DJ in Sicily") are European.
+        wanted = self.europe & set(self.countries)
         taken = set()
         self.regions = []
         for region in self.places.regions:
