@@ -15,25 +15,19 @@ Memory stays bounded: the file is read a line at a time and a story's posts foll
 import datetime
 import decimal
 import json
-import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import ValidationError
-from django.core.management.color import no_style
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import DatabaseError, connection, models, transaction
+from django.db import connection, models
 from django.db.models.functions import Collate
-from django.utils import timezone
 from tqdm import tqdm
 
 from stories.models import (
     City,
     Country,
     LinkedPost,
-    LoadRecord,
     Performer,
     Region,
     SourceArticle,
@@ -283,355 +277,7 @@ def export_archive(path, *, progress=False):
     return write_archive(Exporter().records(progress), path)
 
 
-# Load
-
-
-@dataclass
-class Column:
-    name: str
-    field: models.Field
-    load: object  # JSON value -> database value, or raise ValueError
-    reference: type | None = None
-
-
-class BulkLoader:
-    """Takes records (as JSON-decoded dicts, with the line they came from) and inserts them in
-    batches. Call `finish()` at the end, inside the caller's transaction."""
-
-    def __init__(self, header_models=None):
-        self.postgres = connection.vendor == "postgresql"
-        self.ids = {}  # {model: {natural key tuple: pk}} for the reference models
-        self.next_pk = Counter()
-        self.buffers = defaultdict(list)  # {(table, columns): [(line, row), ...]}
-        self.counts = Counter()
-        self.current_story = None  # (natural key, pk) of the story whose posts may follow
-        self.models = {label(model): model for model in ARCHIVE_MODELS}
-        self.columns = {model: self.build_columns(model) for model in ARCHIVE_MODELS}
-        self.m2m = {model: archived_m2m(model) for model in ARCHIVE_MODELS}
-        self.known = {
-            model: {c.name for c in self.columns[model]} | {f.name for f in self.m2m[model]}
-            for model in ARCHIVE_MODELS
-        }
-        self.defaults = {}
-        if header_models is not None:
-            self.check_header_models(header_models)
-
-    def check_header_models(self, header_models):
-        for name, fields in header_models.items():
-            model = self.models.get(name)
-            if model is None:
-                raise LoadError(1, f"the archive holds {name}, which this database does not know")
-            unknown = sorted(set(fields) - self.known[model])
-            if unknown:
-                raise LoadError(
-                    1, f"the archive has fields this database lacks: {name}.{', '.join(unknown)}"
-                )
-        for model in ARCHIVE_MODELS:
-            missing = self.known[model] - set(header_models.get(label(model), []))
-            # Fields added since the archive was written take their defaults.
-            self.defaults[model] = {name: self.default(model, name) for name in missing}
-
-    def default(self, model, name):
-        field = model._meta.get_field(name)
-        if field.many_to_many:
-            return []
-        if field.has_default():
-            return field.get_default()
-        if field.null:
-            return None
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            return dump_datetime(timezone.now())
-        raise LoadError(1, f"the archive lacks {label(model)}.{name}, which has no default")
-
-    def build_columns(self, model):
-        columns = []
-        for f in archived_fields(model):
-            reference = f.related_model if f.is_relation else None
-            columns.append(
-                Column(f.name, f, None if reference else self.value_loader(f), reference)
-            )
-        return columns
-
-    def value_loader(self, field):
-        """A function from a JSON value to the value to insert, raising ValueError."""
-        null = field.null
-        choices = {value for value, _ in field.flatchoices} if field.choices else None
-        max_length = field.max_length
-
-        def nullable(convert):
-            def load(value):
-                if value is None:
-                    if null:
-                        return None
-                    raise ValueError("may not be empty (null)")
-                return convert(value)
-
-            return load
-
-        if isinstance(field, models.DateTimeField):
-
-            def convert(value):
-                parsed = datetime.datetime.fromisoformat(value)
-                if parsed.tzinfo is None:
-                    raise ValueError(f"{value!r} has no time zone")
-                if self.postgres:
-                    return parsed
-                return parsed.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-
-            return nullable(convert)
-        if isinstance(field, models.DateField):
-
-            def convert(value):
-                parsed = datetime.date.fromisoformat(value)
-                return parsed if self.postgres else parsed.isoformat()
-
-            return nullable(convert)
-        if isinstance(field, models.DecimalField):
-            places = decimal.Decimal(1).scaleb(-field.decimal_places)
-            limit = decimal.Decimal(10) ** (field.max_digits - field.decimal_places)
-
-            def convert(value):
-                if not isinstance(value, str):
-                    raise ValueError(f"{value!r} is not a decimal written as a string")
-                number = decimal.Decimal(value).quantize(places)
-                if not number.is_finite() or abs(number) >= limit:
-                    raise ValueError(f"{value!r} is out of range")
-                return number
-
-            return nullable(convert)
-        if isinstance(field, models.BooleanField):
-
-            def convert(value):
-                if not isinstance(value, bool):
-                    raise ValueError(f"{value!r} is not true or false")
-                return value
-
-            return nullable(convert)
-        if isinstance(field, models.IntegerField):
-            low = max(
-                (v.limit_value for v in field.validators if isinstance(v, MinValueValidator)),
-                default=None,
-            )
-            high = min(
-                (v.limit_value for v in field.validators if isinstance(v, MaxValueValidator)),
-                default=None,
-            )
-
-            def convert(value):
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise ValueError(f"{value!r} is not a whole number")
-                if (low is not None and value < low) or (high is not None and value > high):
-                    raise ValueError(f"{value} is out of range")
-                return value
-
-            return nullable(convert)
-        if isinstance(field, models.CharField | models.TextField):
-
-            def convert(value):
-                if not isinstance(value, str):
-                    raise ValueError(f"{value!r} is not text")
-                if max_length is not None and len(value) > max_length:
-                    raise ValueError(f"is longer than {max_length} characters")
-                if choices is not None and value not in choices and value != "":
-                    raise ValueError(f"{value!r} is not one of {', '.join(sorted(choices))}")
-                return value
-
-            return nullable(convert)
-
-        def convert(value):
-            return field.get_db_prep_save(field.to_python(value), connection)
-
-        return nullable(convert)
-
-    # Records
-
-    def check_empty(self):
-        for model in ARCHIVE_MODELS:
-            if model.objects.exists():
-                raise LoadError(
-                    "before line 2",
-                    f"the database already holds {model._meta.verbose_name_plural}; "
-                    "an archive is loaded into an empty one (run `manage.py flush` first)",
-                )
-
-    def add(self, line, record):
-        if not isinstance(record, dict) or not isinstance(record.get("fields"), dict):
-            raise LoadError(line, 'not a record: expected {"model": ..., "fields": {...}}')
-        model = self.models.get(record.get("model"))
-        if model is None:
-            raise LoadError(line, f"unknown model {record.get('model')!r}")
-        fields = record["fields"]
-        unknown = fields.keys() - self.known[model]
-        if unknown:
-            raise LoadError(line, f"{label(model)} has no field {', '.join(sorted(unknown))}")
-        defaults = self.defaults.get(model, {})
-        pk = self.next_pk[model] = self.next_pk[model] + 1
-        row = [pk]
-        for column in self.columns[model]:
-            value = fields.get(column.name, _MISSING)
-            if value is _MISSING:
-                value = defaults.get(column.name, _MISSING)
-                if value is _MISSING:
-                    raise LoadError(line, f"{label(model)} lacks the field {column.name!r}")
-            if column.reference is not None:
-                row.append(self.resolve(line, model, column, value))
-                continue
-            try:
-                row.append(column.load(value))
-            except (ValueError, TypeError, ValidationError, decimal.InvalidOperation) as exc:
-                reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else exc
-                raise LoadError(line, f"{label(model)}.{column.name}: {reason}") from None
-        key = self.natural_key(line, model, fields)
-        if model is STORY_MODEL:
-            self.current_story = (key, pk)
-        elif model is not POST_MODEL:
-            known = self.ids.setdefault(model, {})
-            if key in known:
-                raise LoadError(line, f"a second {label(model)} with the key {list(key)}")
-            known[key] = pk
-        self.buffer(line, model._meta.db_table, ["id", *self.attnames(model)], row)
-        for field in self.m2m[model]:
-            targets = fields.get(field.name, defaults.get(field.name, []))
-            self.add_m2m(line, model, field, pk, targets)
-        self.counts[label(model)] += 1
-
-    def attnames(self, model):
-        return [column.field.column for column in self.columns[model]]
-
-    def natural_key(self, line, model, fields):
-        if model is STORY_MODEL:
-            return (fields.get("slug"),)
-        if model is POST_MODEL:
-            return None
-        key_fields = NATURAL_KEY_FIELDS[model]
-        return tuple(fields.get(name) for name in key_fields)
-
-    def resolve(self, line, model, column, key):
-        if key is None:
-            if column.field.null:
-                return None
-            raise LoadError(line, f"{label(model)}.{column.name} may not be empty (null)")
-        if not isinstance(key, list):
-            raise LoadError(line, f"{label(model)}.{column.name}: {key!r} is not a natural key")
-        if column.reference is STORY_MODEL:
-            if self.current_story is None or tuple(key) != self.current_story[0]:
-                before = self.current_story[0][0] if self.current_story else "none"
-                raise LoadError(
-                    line,
-                    f"{label(model)} belongs to story {key}, but the story just before it is "
-                    f"{before!r}: a story's posts follow it directly",
-                )
-            return self.current_story[1]
-        pk = self.ids.get(column.reference, {}).get(tuple(key))
-        if pk is None:
-            raise LoadError(
-                line,
-                f"{label(model)}.{column.name} refers to {label(column.reference)} {key}, "
-                "which the archive does not hold before this line",
-            )
-        return pk
-
-    def add_m2m(self, line, model, field, pk, targets):
-        if not isinstance(targets, list):
-            raise LoadError(line, f"{label(model)}.{field.name} must be a list of natural keys")
-        known = self.ids.get(field.related_model, {})
-        through = field.remote_field.through
-        columns = [
-            through._meta.get_field(field.m2m_field_name()).column,
-            through._meta.get_field(field.m2m_reverse_field_name()).column,
-        ]
-        seen = set()
-        for key in targets:
-            target = known.get(tuple(key)) if isinstance(key, list) else None
-            if target is None:
-                raise LoadError(
-                    line,
-                    f"{label(model)}.{field.name} refers to {label(field.related_model)} "
-                    f"{key}, which the archive does not hold before this line",
-                )
-            if target in seen:
-                raise LoadError(line, f"{label(model)}.{field.name} lists {key} twice")
-            seen.add(target)
-            self.buffer(line, through._meta.db_table, columns, (pk, target))
-
-    # Writing
-
-    def buffer(self, line, table, columns, row):
-        rows = self.buffers[(table, tuple(columns))]
-        rows.append((line, row))
-        if len(rows) >= BATCH_SIZE:
-            self.flush(table, tuple(columns))
-
-    def flush(self, table, columns):
-        rows = self.buffers.pop((table, columns), [])
-        if not rows:
-            return
-        try:
-            if self.postgres:
-                self.copy(table, columns, rows)
-            else:
-                self.insert(table, columns, rows)
-        except (DatabaseError, *_driver_errors()) as exc:
-            first, last = rows[0][0], rows[-1][0]
-            message = " ".join(str(exc).split())
-            raise LoadError(
-                f"lines {first}-{last}", f"the database refused a batch for {table}: {message}"
-            ) from None
-
-    def copy(self, table, columns, rows):
-        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy,
-        ):
-            for _, row in rows:
-                copy.write_row(row)
-
-    def insert(self, table, columns, rows):
-        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-        marks = ", ".join(["%s"] * len(columns))
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({marks})",
-                [row for _, row in rows],
-            )
-
-    def finish(self):
-        for table, columns in list(self.buffers):
-            self.flush(table, columns)
-        if self.postgres:
-            with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), ARCHIVE_MODELS):
-                    cursor.execute(sql)
-        refresh_derived_data()
-        return self.counts
-
-
-_MISSING = object()
-
-# How each reference model's natural key is spelled in its record's fields.
-NATURAL_KEY_FIELDS = {
-    Country: ["code"],
-    Region: ["slug"],
-    City: ["slug"],
-    Performer: ["slug"],
-    SourceArticle: ["slug"],
-}
-
-
-def _driver_errors():
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return ()
-    return (psycopg.Error,)
-
-
-def refresh_derived_data():
-    """THE place to rebuild what the database derives from the loaded rows, set-based, once
-    per bulk load (load_archive and generate_archive both come here, inside their
-    transaction): for example a stored full-text search vector on Story. Bulk loads insert
-    rows directly and skip model save() methods and signals, so nothing else does it."""
+# Reading
 
 
 def read_records(path, *, progress=False):
@@ -649,8 +295,8 @@ def read_records(path, *, progress=False):
                 if not raw.strip():
                     raise LoadError(number, "empty line")
                 try:
-                    yield number, json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    yield number, orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
                     raise LoadError(number, f"not valid JSON ({exc})") from None
 
 
@@ -670,36 +316,6 @@ def parse_header(raw):
     return data["models"]
 
 
-def bulk_load(records, *, command, source, header_models=None):
-    """Load records into an empty archive in one transaction; leaves a LoadRecord."""
-    started = timezone.now()
-    with transaction.atomic():
-        loader = BulkLoader(header_models)
-        loader.check_empty()
-        for line, record in records:
-            loader.add(line, record)
-        counts = loader.finish()
-        LoadRecord.objects.create(
-            command=command,
-            source=source[:500],
-            started_at=started,
-            finished_at=timezone.now(),
-            counts=dict(sorted(counts.items())),
-        )
-    return counts
-
-
-def load_archive(path, *, progress=False):
-    records = read_records(path, progress=progress)
-    _, header_models = next(records)
-    return bulk_load(
-        records,
-        command="load_archive",
-        source=str(Path(path).resolve()),
-        header_models=header_models,
-    )
-
-
 def describe(counts, seconds=None):
     """'6 stories, 4 posts, 5 cities, ...' in the archive's order."""
     parts = []
@@ -711,7 +327,3 @@ def describe(counts, seconds=None):
     if seconds is not None:
         text += f" in {seconds:.1f} s"
     return text
-
-
-def elapsed(started):
-    return time.monotonic() - started

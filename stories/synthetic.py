@@ -16,7 +16,8 @@ from decimal import Decimal
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from stories.archive_io import bulk_load, dump_datetime, header, write_archive
+from stories.archive_io import dump_datetime, header, write_archive
+from stories.bulk_load import bulk_load
 from stories.gazetteer import gazetteer, unique_slug
 from stories.models import LinkedPost, Performer, Story
 
@@ -132,7 +133,7 @@ OUTLETS = ["Daily Courier", "Evening Post", "La Voce", "El Diario", "Euro Herald
 
 def picker(pairs):
     """A function rng -> value, drawing by weight."""
-    values = [value for value, _ in pairs]
+    values = [getattr(value, "value", value) for value, _ in pairs]  # plain str, not enums
     cumulative = list(itertools.accumulate(weight for _, weight in pairs))
     total = cumulative[-1]
     return lambda rng: values[bisect(cumulative, rng.random() * total)]
@@ -208,18 +209,18 @@ class SyntheticArchive:
             roll = rng.random()
             if roll < 0.6:
                 name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-                kind, role = Performer.Kind.INDIVIDUAL, rng.choice(ROLES)
+                kind, role = Performer.Kind.INDIVIDUAL.value, rng.choice(ROLES)
                 identified = rng.random() < 0.8
                 if not identified:
                     name = f"Unidentified {role}"
             elif roll < 0.8:
                 group = rng.choice(GROUPS)
                 name = f"The {rng.choice(LAST_NAMES)} {group}"
-                kind, role, identified = Performer.Kind.GROUP, group, True
+                kind, role, identified = Performer.Kind.GROUP.value, group, True
             else:
                 slug, city = self.cities[self.city(rng)]
                 name = f"Residents of {city.name}"
-                kind, role, identified = Performer.Kind.CROWD, "residents", False
+                kind, role, identified = Performer.Kind.CROWD.value, "residents", False
             slug = f"{slugify(name)}-{number}"
             self.performers.append(
                 {"name": name, "slug": slug, "kind": kind, "role": role, "identified": identified}

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from django.db.models.functions import Lower
 
-from stories import archive_io
+from stories import bulk_load
 from stories.archive_io import FORMAT, VERSION, archived_fields, is_derived
 from stories.models import (
     City,
@@ -233,12 +233,23 @@ def test_unknown_field_is_refused_rather_than_dropped(seed_export):
         load(seed_export)
 
 
-def test_row_the_database_refuses_stops_naming_the_lines_of_its_batch(seed_export):
+def test_row_the_database_refuses_stops_naming_where_and_why(seed_export):
     records = lines(seed_export)
     story = next(r for r in records if r.get("fields", {}).get("slug") == "madrid-granada-applause")
     story["fields"]["end_date"] = "2020-03-01"
     write_lines(seed_export, records)
-    with pytest.raises(CommandError, match=r"lines \d+-\d+: the database refused"):
+    # PostgreSQL names the row (line N); SQLite the batch it was in (lines N-M).
+    with pytest.raises(CommandError, match=r"lines? \d+(-\d+)?: the database refused .*dates"):
+        load(seed_export)
+    assert not Story.objects.exists()
+
+
+def test_duplicate_story_is_refused_and_nothing_is_written(seed_export):
+    records = lines(seed_export)
+    story = next(r for r in records if r.get("fields", {}).get("slug") == "sicily-dj-party")
+    records.append(story)
+    write_lines(seed_export, records)
+    with pytest.raises(CommandError, match=r"stories_story_unique_slug|stories_story\.slug"):
         load(seed_export)
     assert not Story.objects.exists()
 
@@ -285,7 +296,7 @@ def test_postgresql_load_goes_through_copy(seed_export, monkeypatch):
     def no_inserts(*args, **kwargs):
         raise AssertionError("row-by-row INSERT used on PostgreSQL")
 
-    monkeypatch.setattr(archive_io.BulkLoader, "insert", no_inserts)
+    monkeypatch.setattr(bulk_load.BulkLoader, "insert", no_inserts)
     load(seed_export)
     assert connection.vendor == "postgresql"
     assert Story.objects.count() == 6

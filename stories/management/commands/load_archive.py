@@ -2,7 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.archive_io import LoadError, describe, load_archive
+from stories.archive_io import LoadError, describe
+from stories.bulk_load import load_archive
 
 
 class Command(BaseCommand):
