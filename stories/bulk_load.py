@@ -80,9 +80,10 @@ def bulk_load(records, *, command, source, header_models=None):
         loader.check_empty()
         loader.start()
         add = loader.add
+        line = 1
         for line, record in records:
             add(line, record)
-        counts = loader.finish()
+        counts = loader.finish(last_line=line)
         LoadRecord.objects.create(
             command=command,
             source=source[:500],
@@ -94,13 +95,16 @@ def bulk_load(records, *, command, source, header_models=None):
 
 
 class Buffer:
-    """Rows waiting for one table, with the line each came from."""
+    """Rows waiting for one table, with the line each came from (for a many-to-many table,
+    where rows are pairs of keys, only the first and last line of the batch)."""
 
-    def __init__(self, table, columns):
+    def __init__(self, table, columns, pairs=False):
         self.table = table
         self.columns = columns
+        self.pairs = pairs
         self.rows = []
         self.lines = []
+        self.first_line = self.last_line = None
 
 
 class Plan:
@@ -116,6 +120,7 @@ class Plan:
         self.loaders = []
         self.m2m_targets = []
         self.buffer = None
+        self.build = None
         self.next_pk = 0
         self.count = 0
 
@@ -145,6 +150,7 @@ class BulkLoader:
             else:
                 plan.loaders.append((field.name, self.value_loader(field)))
         plan.buffer = self.new_buffer(plan.model._meta.db_table, columns)
+        plan.build = compile_row_builder(plan)
         for field in plan.m2m:
             through = field.remote_field.through
             buffer = self.new_buffer(
@@ -153,13 +159,14 @@ class BulkLoader:
                     through._meta.get_field(field.m2m_field_name()).column,
                     through._meta.get_field(field.m2m_reverse_field_name()).column,
                 ],
+                pairs=True,
             )
             plan.m2m_targets.append(
                 (field.name, self.ids[field.related_model], label(field.related_model), buffer)
             )
 
-    def new_buffer(self, table, columns):
-        buffer = Buffer(table, columns)
+    def new_buffer(self, table, columns, pairs=False):
+        buffer = Buffer(table, columns, pairs)
         self.buffers.append(buffer)
         return buffer
 
@@ -350,16 +357,10 @@ class BulkLoader:
             fields = {**plan.defaults, **fields}
         plan.next_pk += 1
         pk = plan.next_pk
-        row = [pk]
-        append = row.append
-        name = None
         try:
-            for name, load in plan.loaders:
-                append(load(fields[name]))
-        except KeyError:
-            raise LoadError(line, f"{plan.label} lacks the field {name!r}") from None
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise LoadError(line, f"{plan.label}.{name}: {exc}") from None
+            row = plan.build(fields, pk)
+        except (KeyError, ValueError, TypeError, ArithmeticError):
+            row = self.explain(line, plan, fields, pk)
         model = plan.model
         if model is STORY_MODEL:
             self.story_key = (fields["slug"],)
@@ -377,8 +378,13 @@ class BulkLoader:
             self.flush(buffer)
         for name, ids, target, buffer in plan.m2m_targets:
             keys = fields.get(name, ())
+            if not keys:
+                continue
             if type(keys) is not list:
                 raise LoadError(line, f"{plan.label}.{name} must be a list of natural keys")
+            rows = buffer.rows
+            if not rows:
+                buffer.first_line = line
             for key in keys:
                 related = ids.get(tuple(key)) if type(key) is list else None
                 if related is None:
@@ -387,16 +393,30 @@ class BulkLoader:
                         f"{plan.label}.{name} refers to {target} {key}, which the archive "
                         "does not hold before this line",
                     )
-                buffer.rows.append((pk, related))
-                buffer.lines.append(line)
-            if len(buffer.rows) >= BATCH_SIZE:
+                rows.append((pk, related))
+            if len(rows) >= BATCH_SIZE:
+                buffer.last_line = line
                 self.flush(buffer)
         plan.count += 1
+
+    def explain(self, line, plan, fields, pk):
+        """The slow path, field by field, to say which field is wrong and why."""
+        row = [pk]
+        for name, load in plan.loaders:
+            if name not in fields:
+                raise LoadError(line, f"{plan.label} lacks the field {name!r}")
+            try:
+                row.append(load(fields[name]))
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise LoadError(line, f"{plan.label}.{name}: {exc}") from None
+        return row
 
     def flush(self, buffer):
         if not buffer.rows:
             return
         rows, lines = buffer.rows, buffer.lines
+        if buffer.pairs:
+            lines = [buffer.first_line, buffer.last_line or buffer.first_line]
         buffer.rows, buffer.lines = [], []
         try:
             if self.postgres:
@@ -406,7 +426,7 @@ class BulkLoader:
         except (DatabaseError, *_driver_errors()) as exc:
             message = " ".join(str(exc).split())
             # PostgreSQL names the row of the COPY that failed: "COPY stories_story, line 3".
-            if (at := COPY_LINE.search(message)) and int(at[1]) <= len(lines):
+            if not buffer.pairs and (at := COPY_LINE.search(message)) and int(at[1]) <= len(lines):
                 where = f"line {lines[int(at[1]) - 1]}"
             else:
                 where = f"lines {lines[0]}-{lines[-1]}"
@@ -419,6 +439,10 @@ class BulkLoader:
         columns = ", ".join(quote(c) for c in buffer.columns)
         statement = f"COPY {quote(buffer.table)} ({columns}) FROM STDIN"
         with connection.cursor() as cursor, cursor.copy(statement) as copy:
+            if buffer.pairs:
+                # Pairs of integer keys: COPY's text format directly, ten times cheaper.
+                copy.write("".join([f"{a}\t{b}\n" for a, b in rows]))
+                return
             write_row = copy.write_row
             for row in rows:
                 write_row(row)
@@ -432,8 +456,9 @@ class BulkLoader:
                 f"INSERT INTO {quote(buffer.table)} ({columns}) VALUES ({marks})", rows
             )
 
-    def finish(self):
+    def finish(self, last_line=None):
         for buffer in self.buffers:
+            buffer.last_line = last_line
             self.flush(buffer)
         if self.postgres:
             self.restore_constraints()
@@ -497,6 +522,40 @@ class BulkLoader:
                 except DatabaseError as exc:
                     message = " ".join(str(exc).split())
                     raise LoadError("after the last line", message) from None
+
+
+def compile_row_builder(plan):
+    """A function (fields, pk) -> row for one model, written out field by field: values that
+    are already what the column takes (text of the right length, whole numbers in range,
+    booleans) go straight through; everything else goes through the field's loader. It
+    computes exactly what the loaders would, a few times faster than calling one per value;
+    any exception sends the record down the slow path, which names the field at fault."""
+    env = {"str": str, "int": int, "bool": bool}
+    code = ["def build(fields, pk):"]
+    names = []
+    for i, ((name, load), field) in enumerate(zip(plan.loaders, plan.fields, strict=True)):
+        v = f"v{i}"
+        names.append(v)
+        env[f"load{i}"] = load
+        code.append(f"    {v} = fields[{name!r}]")
+        slow = f"{v} = load{i}({v})"
+        if field.is_relation:
+            code.append(f"    {slow}")
+        elif isinstance(field, models.CharField | models.TextField) and field.choices:
+            env[f"choices{i}"] = frozenset(value for value, _ in field.flatchoices) | {""}
+            code.append(f"    if type({v}) is not str or {v} not in choices{i}: {slow}")
+        elif isinstance(field, models.CharField | models.TextField):
+            env[f"longest{i}"] = field.max_length or 10**9
+            code.append(f"    if type({v}) is not str or len({v}) > longest{i}: {slow}")
+        elif isinstance(field, models.BooleanField):
+            code.append(f"    if type({v}) is not bool: {slow}")
+        elif isinstance(field, models.IntegerField) and not field.validators:
+            code.append(f"    if type({v}) is not int: {slow}")
+        else:
+            code.append(f"    {slow}")
+    code.append(f"    return [pk, {', '.join(names)}]")
+    exec("\n".join(code), env)  # noqa: S102 - the source is built above from field metadata
+    return env["build"]
 
 
 def _wrong(value, expected):
