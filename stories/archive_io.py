@@ -21,6 +21,8 @@ from pathlib import Path
 import orjson
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate
 from tqdm import tqdm
 
@@ -111,11 +113,10 @@ def value_dumper(field):
     return None
 
 
-ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def encode(record):
-    return ENCODER.encode(record) + "\n"
+    """One line: UTF-8, no escapes beyond JSON's own, no spaces (json.dumps with
+    ensure_ascii=False and separators=(",", ":") gives the same bytes, only slower)."""
+    return orjson.dumps(record) + b"\n"
 
 
 # Export
@@ -167,7 +168,7 @@ class Exporter:
         keys = self.keys[field.related_model]
         related = defaultdict(list)
         for start in range(0, len(pks), STORY_CHUNK):
-            rows = through.objects.filter(**{f"{owner}__in": pks[start : start + STORY_CHUNK]})
+            rows = through.objects.filter(owned_by(owner, pks[start : start + STORY_CHUNK]))
             for owner_pk, target_pk in rows.values_list(owner, target):
                 related[owner_pk].append(keys[target_pk])
         for values in related.values():
@@ -225,7 +226,7 @@ class Exporter:
     def posts_by_story(self, story_pks, columns):
         parent = POST_PARENT + "_id"
         rows = (
-            POST_MODEL.objects.filter(**{f"{parent}__in": story_pks})
+            POST_MODEL.objects.filter(owned_by(parent, story_pks))
             .order_by(parent, "position")
             .values_list(parent, *[attname for _, attname, _ in columns])
         )
@@ -255,6 +256,15 @@ def _chunks(iterable, size):
         yield chunk
 
 
+def owned_by(column, pks):
+    """WHERE column IN (pks): on PostgreSQL as one array parameter, which saves preparing
+    thousands of parameters a chunk."""
+    if connection.vendor == "postgresql":
+        quoted = connection.ops.quote_name(column)
+        return RawSQL(f"{quoted} = ANY(%s)", (pks,), output_field=models.BooleanField())
+    return Q(**{f"{column}__in": pks})
+
+
 def canonical(field_name):
     """Order by code point (byte order of UTF-8), the same on every database and in Python."""
     if connection.vendor == "postgresql":
@@ -265,7 +275,7 @@ def canonical(field_name):
 def write_archive(records, path):
     """Write records as JSON Lines to `path`; returns counts by model."""
     counts = Counter()
-    with open(path, "w", encoding="utf-8", newline="\n") as out:
+    with open(path, "wb") as out:
         for record in records:
             out.write(encode(record))
             counts[record.get("model", "header")] += 1

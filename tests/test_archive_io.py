@@ -300,3 +300,11 @@ def test_postgresql_load_goes_through_copy(seed_export, monkeypatch):
     load(seed_export)
     assert connection.vendor == "postgresql"
     assert Story.objects.count() == 6
+
+
+def test_lines_are_spelled_as_documented_for_awkward_text():
+    from stories.archive_io import encode
+
+    record = {"model": "stories.performer", "fields": {"name": 'Tab\t"q" \\ \u2028 🎶 é \x01'}}
+    expected = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert encode(record) == expected.encode("utf-8")
