@@ -15,7 +15,9 @@ LoadRecord instead, and derived data is rebuilt in `refresh_derived_data()`.
 
 import datetime
 import decimal
+import queue
 import re
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -81,9 +83,12 @@ def bulk_load(records, *, command, source, header_models=None):
         loader.start()
         add = loader.add
         line = 1
-        for line, record in records:
-            add(line, record)
-        counts = loader.finish(last_line=line)
+        try:
+            for line, record in records:
+                add(line, record)
+            counts = loader.finish(last_line=line)
+        finally:
+            loader.abandon()
         LoadRecord.objects.create(
             command=command,
             source=source[:500],
@@ -133,6 +138,7 @@ class BulkLoader:
         self.story_key = None
         self.story_pk = None
         self.suspended = ([], [])
+        self.writer = None
         self.plans = {label(model): Plan(model) for model in ARCHIVE_MODELS}
         for plan in self.plans.values():
             self.prepare(plan)
@@ -337,6 +343,13 @@ class BulkLoader:
     def start(self):
         if self.postgres:
             self.suspend_constraints()
+            self.writer = CopyWriter(connection)
+
+    def abandon(self):
+        """Stop the COPY thread after a refusal; the transaction is being rolled back."""
+        if self.writer is not None:
+            self.writer.abandon()
+            self.writer = None
 
     def add(self, line, record):
         try:
@@ -418,34 +431,13 @@ class BulkLoader:
         if buffer.pairs:
             lines = [buffer.first_line, buffer.last_line or buffer.first_line]
         buffer.rows, buffer.lines = [], []
+        if self.writer is not None:
+            self.writer.send(buffer, rows, lines)
+            return
         try:
-            if self.postgres:
-                self.copy(buffer, rows)
-            else:
-                self.insert(buffer, rows)
-        except (DatabaseError, *_driver_errors()) as exc:
-            message = " ".join(str(exc).split())
-            # PostgreSQL names the row of the COPY that failed: "COPY stories_story, line 3".
-            if not buffer.pairs and (at := COPY_LINE.search(message)) and int(at[1]) <= len(lines):
-                where = f"line {lines[int(at[1]) - 1]}"
-            else:
-                where = f"lines {lines[0]}-{lines[-1]}"
-            raise LoadError(
-                where, f"the database refused a row for {buffer.table}: {message}"
-            ) from None
-
-    def copy(self, buffer, rows):
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in buffer.columns)
-        statement = f"COPY {quote(buffer.table)} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(statement) as copy:
-            if buffer.pairs:
-                # Pairs of integer keys: COPY's text format directly, ten times cheaper.
-                copy.write("".join([f"{a}\t{b}\n" for a, b in rows]))
-                return
-            write_row = copy.write_row
-            for row in rows:
-                write_row(row)
+            self.insert(buffer, rows)
+        except DatabaseError as exc:
+            raise refusal(buffer, lines, exc) from None
 
     def insert(self, buffer, rows):
         quote = connection.ops.quote_name
@@ -460,6 +452,9 @@ class BulkLoader:
         for buffer in self.buffers:
             buffer.last_line = last_line
             self.flush(buffer)
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
         if self.postgres:
             self.restore_constraints()
             with connection.cursor() as cursor:
@@ -516,12 +511,80 @@ class BulkLoader:
             *(f"ALTER TABLE {t} ADD CONSTRAINT {quote(n)} {d}" for t, n, d, _ in foreign),
         ]
         with connection.cursor() as cursor:
+            # Room to sort in memory while building indexes and checking foreign keys; for
+            # this transaction only.
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             for statement in statements:
                 try:
                     cursor.execute(statement)
                 except DatabaseError as exc:
                     message = " ".join(str(exc).split())
                     raise LoadError("after the last line", message) from None
+
+
+class CopyWriter:
+    """COPY on PostgreSQL in a thread of its own, so that the database takes one batch while
+    Python reads and checks the next: on two cores this overlaps the two halves of the work.
+    It uses the same connection, so the same transaction; the main thread does not touch the
+    connection until `close()` has waited for the last batch."""
+
+    def __init__(self, connection):
+        self.raw = connection.connection  # psycopg's own connection, thread-safe
+        self.quote = connection.ops.quote_name
+        self.batches = queue.Queue(maxsize=4)  # bounded: memory stays bounded
+        self.error = None
+        self.thread = threading.Thread(target=self.run, name="archive-copy", daemon=True)
+        self.thread.start()
+
+    def send(self, buffer, rows, lines):
+        if self.error is not None:
+            raise self.error
+        self.batches.put((buffer, rows, lines))
+
+    def close(self):
+        self.batches.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self):
+        self.error = self.error or LoadError("after the last line", "abandoned")
+        self.batches.put(None)  # the writer drains without copying, so there is room soon
+        self.thread.join()
+
+    def run(self):
+        while (batch := self.batches.get()) is not None:
+            if self.error is not None:
+                continue  # drain, so that the main thread never blocks on a dead writer
+            buffer, rows, lines = batch
+            try:
+                self.copy(buffer, rows)
+            except Exception as exc:  # noqa: BLE001 - handed to the main thread
+                self.error = refusal(buffer, lines, exc)
+
+    def copy(self, buffer, rows):
+        columns = ", ".join(self.quote(c) for c in buffer.columns)
+        statement = f"COPY {self.quote(buffer.table)} ({columns}) FROM STDIN"
+        with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            if buffer.pairs:
+                # Pairs of integer keys: COPY's text format directly, ten times cheaper.
+                copy.write("".join([f"{a}\t{b}\n" for a, b in rows]))
+                return
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+
+
+def refusal(buffer, lines, exc):
+    """The LoadError for a batch the database refused, naming the line where it can."""
+    message = " ".join(str(exc).split())
+    # PostgreSQL names the row of the COPY that failed: "COPY stories_story, line 3".
+    if not buffer.pairs and (at := COPY_LINE.search(message)) and int(at[1]) <= len(lines):
+        where = f"line {lines[int(at[1]) - 1]}"
+    else:
+        where = f"lines {lines[0]}-{lines[-1]}"
+    return LoadError(where, f"the database refused a row for {buffer.table}: {message}")
 
 
 def compile_row_builder(plan):
@@ -570,14 +633,6 @@ def _jsonable(field, value):
     if isinstance(value, decimal.Decimal):
         return str(value)
     return value
-
-
-def _driver_errors():
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return ()
-    return (psycopg.Error,)
 
 
 def elapsed(started):

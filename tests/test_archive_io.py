@@ -308,3 +308,29 @@ def test_lines_are_spelled_as_documented_for_awkward_text():
     record = {"model": "stories.performer", "fields": {"name": 'Tab\t"q" \\ \u2028 🎶 é \x01'}}
     expected = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
     assert encode(record) == expected.encode("utf-8")
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of five rows, so that a small archive goes through many of them."""
+    monkeypatch.setattr(bulk_load, "BATCH_SIZE", 5)
+
+
+def test_round_trip_through_many_small_batches(small_batches, tmp_path):
+    call_command("generate_archive", stories=40, seed=9, stdout=StringIO())
+    first = export(tmp_path / "first.jsonl")
+    flush()
+    load(tmp_path / "first.jsonl")
+    assert export(tmp_path / "second.jsonl") == first
+
+
+def test_refusal_in_a_later_batch_names_its_line_and_writes_nothing(small_batches, seed_export):
+    records = lines(seed_export)
+    stories = [r for r in records if r.get("model") == "stories.story"]
+    story = stories[-1]
+    story["fields"]["end_date"] = "2020-01-01"
+    write_lines(seed_export, records)
+    with pytest.raises(CommandError, match=r"lines? \d+(-\d+)?: the database refused"):
+        load(seed_export)
+    assert not Story.objects.exists()
+    assert not LoadRecord.objects.exists()
