@@ -1,15 +1,14 @@
-"""The whole archive as JSON Lines: written by export_archive, read back by load_archive and
-generate_archive. docs/archive-format.md describes the format for people who read it.
+"""The whole archive as JSON Lines: the format, the export, and reading a file back.
+docs/archive-format.md describes the format for people; stories/bulk_load.py loads it.
 
 The columns come from the models' metadata (concrete fields and many-to-many fields), so
 fields added to the archive's models travel without changes here. Fields the database
 derives (generated columns, full-text search vectors) are not exported: they are rebuilt
-after a load, in `refresh_derived_data()`.
+after a load, in `bulk_load.refresh_derived_data()`.
 
-Loading is a restore into an empty archive: rows are inserted in batches with primary keys
-assigned here (COPY through psycopg 3 on PostgreSQL, executemany on SQLite), natural keys
-are resolved through small in-memory maps, and everything happens in one transaction.
-Memory stays bounded: the file is read a line at a time and a story's posts follow it.
+The export is deterministic: records in natural-key order (by code point, the same on every
+database), many-to-many lists sorted, one spelling for each value. It streams the stories in
+chunks, with their posts and links fetched per chunk, so memory stays bounded.
 """
 
 import datetime
@@ -49,7 +48,6 @@ ARCHIVE_MODELS = [*REFERENCE_MODELS, STORY_MODEL, POST_MODEL]
 # Kinds of field the database maintains from other columns: never exported, never loaded.
 DERIVED_FIELD_TYPES = (models.GeneratedField, SearchVectorField)
 
-BATCH_SIZE = 5000
 STORY_CHUNK = 2000
 UTC = datetime.UTC
 
