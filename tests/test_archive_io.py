@@ -176,9 +176,22 @@ def test_new_rows_after_a_load_get_fresh_primary_keys(seed_export):
     assert story.pk == max(Story.objects.exclude(pk=story.pk).values_list("pk", flat=True)) + 1
 
 
-def test_progress_bar_stays_quiet_when_not_on_a_terminal(seed_export):
+def test_progress_bar_stays_quiet_when_not_on_a_terminal(seed_export, capsys):
     _, err = load(seed_export)
     assert err == ""
+    assert capsys.readouterr().err == ""
+
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_shows_on_a_terminal(seed_export, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    load(seed_export)
+    assert "100%" in terminal.getvalue()
 
 
 def test_malformed_line_stops_with_its_number_and_writes_nothing(seed_export):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models.signals import post_save
 
 from stories.models import City, Country, LinkedPost, Region, SourceArticle, Story
 
@@ -129,6 +130,21 @@ def test_story_without_a_post_has_no_date():
     story = Story.objects.get(cities__slug="madrid")
     assert story.start_date is None
     assert sorted(story.cities.values_list("slug", flat=True)) == ["granada", "madrid"]
+
+
+def test_import_saves_through_the_orm_so_history_can_record_it():
+    saved = []
+
+    def record(sender, instance, created, **kwargs):
+        saved.append((sender.__name__, created))
+
+    post_save.connect(record, dispatch_uid="test-import-history")
+    try:
+        call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    finally:
+        post_save.disconnect(dispatch_uid="test-import-history")
+    assert saved.count(("Story", True)) == 6
+    assert saved.count(("LinkedPost", True)) == 4
 
 
 def test_new_cities_get_their_gazetteer_coordinates_and_id():

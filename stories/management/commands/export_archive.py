@@ -1,3 +1,4 @@
+import sys
 import time
 
 from django.core.management.base import BaseCommand
@@ -17,6 +18,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         started = time.monotonic()
-        counts = export_archive(path, progress=self.stderr.isatty())
+        counts = export_archive(path, progress=sys.stderr.isatty())
         seconds = time.monotonic() - started
         self.stdout.write(f"Exported {describe(counts, seconds)} to {path}.")

@@ -1,3 +1,4 @@
+import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         try:
             counts = generate_archive(
-                stories, seed=seed, output=output, progress=self.stderr.isatty()
+                stories, seed=seed, output=output, progress=sys.stderr.isatty()
             )
         except LoadError as exc:
             raise CommandError(f"{exc}. Nothing was generated.") from exc

@@ -1,3 +1,4 @@
+import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, path, **options):
         started = time.monotonic()
         try:
-            counts = load_archive(path, progress=self.stderr.isatty())
+            counts = load_archive(path, progress=sys.stderr.isatty())
         except OSError as exc:
             raise CommandError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
         except LoadError as exc:
