@@ -5,7 +5,11 @@ from django.urls import reverse
 
 from stories.models import LoadRecord
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # WhiteNoise notes that collectstatic has not run; these tests do not need it.
+    pytest.mark.filterwarnings("ignore:No directory at"),
+]
 
 
 @pytest.fixture(autouse=True)
