@@ -336,7 +336,7 @@ class Importer:
             first = min(dated, key=lambda post: post.posted_on)
             lines.append(
                 f"The event date is the day of the post that documented it ({first.author_name}, "
-                f"{first.posted_on:%-d %B %Y}); the article gives no day."
+                f"{first.posted_on:%-d %B %Y}); check whether the article gives the day itself."
             )
         else:
             lines.append("No dated post: the event date is left unknown.")
