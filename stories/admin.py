@@ -20,7 +20,16 @@ from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from stories import workflow
 from stories.history import deleted_stories, m2m_values, record_baseline, restore_deleted_posts
-from stories.models import City, Country, LinkedPost, Performer, Region, SourceArticle, Story
+from stories.models import (
+    City,
+    Country,
+    LinkedPost,
+    LoadRecord,
+    Performer,
+    Region,
+    SourceArticle,
+    Story,
+)
 
 EDITABLE_BY_CONTRIBUTORS = (Story.Status.DRAFT, Story.Status.IN_REVIEW)
 
@@ -474,3 +483,22 @@ class LinkedPostAdmin(HistoryAdmin):
                 status__in=EDITABLE_BY_CONTRIBUTORS
             )
         return form
+
+
+@admin.register(LoadRecord)
+class LoadRecordAdmin(admin.ModelAdmin):
+    """Read-only: the record of bulk loads is written by the commands, never by hand."""
+
+    list_display = ["command", "source", "started_at", "finished_at"]
+    list_filter = ["command"]
+    search_fields = ["source"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

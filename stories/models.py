@@ -511,3 +511,30 @@ PLATFORM_DOMAINS = {
     "youtu.be": LinkedPost.Platform.YOUTUBE,
     "tiktok.com": LinkedPost.Platform.TIKTOK,
 }
+
+
+class LoadRecord(models.Model):
+    """One bulk load (load_archive, generate_archive): bulk loads skip per-row history, so
+    this is the record of what came in, when and from where."""
+
+    command = models.CharField(max_length=50, help_text="The management command that loaded.")
+    source = models.CharField(
+        max_length=500, help_text="Where the rows came from: a file path, or the generator's seed."
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    counts = models.JSONField(
+        default=dict, help_text='Rows written, by model: {"stories.story": 1000, ...}.'
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at__gte=F("started_at")),
+                name="stories_loadrecord_times_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.command} from {self.source} at {self.started_at:%Y-%m-%d %H:%M}"

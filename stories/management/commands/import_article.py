@@ -1,0 +1,41 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stories.ingest import ArticleError, describe, import_articles
+
+
+class Command(BaseCommand):
+    help = (
+        "Import news articles (a ' date YYYY-MM-DD ' header, paragraphs, embedded posts) as "
+        "draft stories with their posts and places, all in one transaction. Re-importing an "
+        "article changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="Article text files.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would be done; write nothing."
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="Print what was extracted as JSON instead of the summary: for each article its "
+            "date and stories, each with its posts and places. Combine with --dry-run to look "
+            "without importing.",
+        )
+
+    def handle(self, *args, paths, dry_run, json: bool, **options):
+        try:
+            articles, counts = import_articles(paths, dry_run=dry_run)
+        except ArticleError as exc:
+            raise CommandError(f"{exc}. Nothing was imported.") from exc
+        if json:
+            self.stdout.write(_dumps([article.as_dict() for article in articles]))
+            return
+        prefix = "Dry run, nothing written: would have " if dry_run else ""
+        self.stdout.write(prefix + describe(counts) + ".")
+
+
+def _dumps(data):
+    return json.dumps(data, ensure_ascii=False, indent=2)

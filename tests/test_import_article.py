@@ -1,0 +1,262 @@
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models.signals import post_save
+
+from stories.models import City, Country, LinkedPost, Region, SourceArticle, Story
+
+pytestmark = pytest.mark.django_db
+
+# A byte-for-byte copy of shared/seed/article-2020-03-16.txt, the article the seed was
+# written from.
+SEED_ARTICLE = Path(__file__).parent / "articles" / "article-2020-03-16.txt"
+
+PORTUGAL = """ date 2020-04-02 Neighbours in Lisbon sang the national anthem from their windows.
+
+The singing went on for an hour. Nobody filmed the first part.
+
+A violinist in Porto played for the street below. Two posts show it.
+
+What a night in Porto — Rui Costa (@ruicosta) April 1, 2020 \
+The whole street came out — Ana Lima (@analima) April 2, 2020
+
+A trainer led a workout for the block in Coimbra.
+
+Morning workout with the neighbours pic.twitter.com/AbC123 — Joana (@joana_fit)
+"""
+
+GREECE = """ date 2020-03-30 Residents of Athens applauded doctors at nine in the evening.
+
+Athens clapping for the doctors tonight pic.twitter.com/Xyz789 — Nikos P (@nikosp) March 29, 2020
+"""
+
+
+def write(tmp_path, text, name="article.txt"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def extracted(path):
+    out = call_command_output("import_article", str(path), "--json", "--dry-run")
+    return json.loads(out)[0]
+
+
+def call_command_output(*args):
+    from io import StringIO
+
+    stdout = StringIO()
+    call_command(*args, stdout=stdout)
+    return stdout.getvalue()
+
+
+def counts():
+    return [
+        model.objects.count() for model in (SourceArticle, Story, LinkedPost, City, Region, Country)
+    ]
+
+
+def all_posts(article):
+    return [post for story in article["stories"] for post in story["posts"]]
+
+
+def all_places(article):
+    return {(p["name"], p["country"], p["kind"]) for s in article["stories"] for p in s["places"]}
+
+
+def test_seed_article_gives_four_posts_with_their_handles_and_dates():
+    article = extracted(SEED_ARTICLE)
+    assert [(post["handle"], post["posted_on"]) for post in all_posts(article)] == [
+        ("MuhammadLila", "2020-03-14"),
+        ("dschmudde", "2020-03-13"),
+        ("AndrewArruda", "2020-03-14"),
+        ("Modernstudies_", "2020-03-15"),
+    ]
+
+
+def test_seed_article_posts_keep_author_text_and_media_link():
+    first = all_posts(extracted(SEED_ARTICLE))[0]
+    assert first["author_name"] == "Muhammad Lila"
+    assert first["url"] == ""
+    assert first["media_url"] == "https://pic.twitter.com/yVgADAU9bt"
+    assert first["text"].startswith("During Italy's quarantine")
+    assert first["text"].endswith("serenaded the entire town.\n\nWow.")
+
+
+def test_seed_article_finds_its_six_places():
+    assert all_places(extracted(SEED_ARTICLE)) == {
+        ("Florence", "IT", "city"),
+        ("Turin", "IT", "city"),
+        ("Palermo", "IT", "city"),
+        ("Madrid", "ES", "city"),
+        ("Granada", "ES", "city"),
+        ("Sicily", "IT", "region"),
+    }
+
+
+def test_seed_article_json_carries_the_article_date():
+    assert extracted(SEED_ARTICLE)["date"] == "2020-03-16"
+
+
+def test_sicily_is_a_region_and_not_a_city():
+    article = extracted(SEED_ARTICLE)
+    sicily = next(s for s in article["stories"] if any(p["name"] == "Sicily" for p in s["places"]))
+    assert sicily["places"] == [{"name": "Sicily", "country": "IT", "kind": "region"}]
+
+
+def test_import_creates_drafts_with_posts_places_and_source():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    assert Story.objects.count() == 6
+    assert not Story.objects.published().exists()
+    assert set(Story.objects.values_list("status", flat=True)) == {Story.Status.DRAFT}
+    assert LinkedPost.objects.count() == 4
+    source = SourceArticle.objects.get()
+    assert source.published_on == datetime.date(2020, 3, 16)
+    assert source.stories.count() == 6
+
+
+def test_imported_story_is_dated_by_its_post_and_says_so():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    story = Story.objects.get(cities__slug="florence")
+    assert story.start_date == story.end_date == datetime.date(2020, 3, 14)
+    assert "Muhammad Lila" in story.curator_notes
+
+
+def test_story_without_a_post_has_no_date():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    story = Story.objects.get(cities__slug="madrid")
+    assert story.start_date is None
+    assert sorted(story.cities.values_list("slug", flat=True)) == ["granada", "madrid"]
+
+
+def test_import_saves_through_the_orm_so_history_can_record_it():
+    saved = []
+
+    def record(sender, instance, created, **kwargs):
+        saved.append((sender.__name__, created))
+
+    post_save.connect(record, dispatch_uid="test-import-history")
+    try:
+        call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    finally:
+        post_save.disconnect(dispatch_uid="test-import-history")
+    assert saved.count(("Story", True)) == 6
+    assert saved.count(("LinkedPost", True)) == 4
+
+
+def test_new_cities_get_their_gazetteer_coordinates_and_id():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    florence = City.objects.get(slug="florence")
+    assert florence.country.code == "IT"
+    assert (str(florence.latitude), str(florence.longitude)) == ("43.77925", "11.24626")
+    assert florence.geonames_id == 3176959
+
+
+def test_reimporting_an_article_changes_nothing():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    before = counts()
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    assert counts() == before
+
+
+def test_importing_the_seeded_article_adds_nothing_to_the_seed():
+    call_command("loaddata", "seed", verbosity=0)
+    before = counts()
+    out = call_command_output("import_article", str(SEED_ARTICLE))
+    assert counts() == before
+    assert "already imported" in out
+
+
+def test_dry_run_writes_nothing_and_says_what_it_would_do():
+    out = call_command_output("import_article", str(SEED_ARTICLE), "--dry-run")
+    assert counts() == [0, 0, 0, 0, 0, 0]
+    assert "would have created 1 source, 6 stories, 4 posts" in out
+
+
+def test_florence_in_an_article_about_italy_is_the_italian_one(tmp_path):
+    path = write(tmp_path, " date 2020-03-20 In Italy, a tenor sang in Florence.\n")
+    assert all_places(extracted(path)) == {("Florence", "IT", "city")}
+
+
+def test_florence_next_to_alabama_is_the_one_in_alabama(tmp_path):
+    path = write(tmp_path, " date 2020-03-20 A choir sang in Florence, Alabama.\n")
+    assert ("Florence", "US", "city") in all_places(extracted(path))
+
+
+def test_article_about_portugal_finds_its_cities(tmp_path):
+    places = all_places(extracted(write(tmp_path, PORTUGAL)))
+    assert {("Lisbon", "PT", "city"), ("Porto", "PT", "city"), ("Coimbra", "PT", "city")} <= places
+
+
+def test_several_posts_in_one_paragraph_make_one_story(tmp_path):
+    article = extracted(write(tmp_path, PORTUGAL))
+    porto = next(s for s in article["stories"] if len(s["posts"]) == 2)
+    assert [(p["handle"], p["posted_on"]) for p in porto["posts"]] == [
+        ("ruicosta", "2020-04-01"),
+        ("analima", "2020-04-02"),
+    ]
+    assert [p["text"] for p in porto["posts"]] == [
+        "What a night in Porto",
+        "The whole street came out",
+    ]
+
+
+def test_post_without_media_keeps_an_empty_media_link(tmp_path):
+    post = all_posts(extracted(write(tmp_path, PORTUGAL)))[0]
+    assert post["media_url"] == ""
+
+
+def test_post_without_a_date_line_has_no_date(tmp_path):
+    joana = all_posts(extracted(write(tmp_path, PORTUGAL)))[-1]
+    assert joana["handle"] == "joana_fit"
+    assert joana["posted_on"] is None
+    assert joana["media_url"] == "https://pic.twitter.com/AbC123"
+
+
+def test_prose_without_a_post_after_it_is_a_story_of_its_own(tmp_path):
+    article = extracted(write(tmp_path, PORTUGAL))
+    assert [len(story["posts"]) for story in article["stories"]] == [0, 0, 2, 1]
+
+
+def test_article_from_greece_is_imported_with_a_new_country(tmp_path):
+    call_command("import_article", str(write(tmp_path, GREECE)), verbosity=0)
+    story = Story.objects.get()
+    assert [c.slug for c in story.cities.all()] == ["athens"]
+    assert Country.objects.get(code="GR").name == "Greece"
+    assert story.posts.get().posted_on == datetime.date(2020, 3, 29)
+
+
+def test_a_post_already_archived_elsewhere_is_not_duplicated(tmp_path):
+    call_command("import_article", str(write(tmp_path, GREECE, "first.txt")), verbosity=0)
+    again = GREECE.replace("Residents of Athens", "People in Athens")
+    call_command("import_article", str(write(tmp_path, again, "second.txt")), verbosity=0)
+    assert LinkedPost.objects.count() == 1
+    assert Story.objects.get().sources.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x00\x01\x02\x89PNG", "is not a text file"),
+        (b"", "is empty"),
+        (b"Neighbours sang from their balconies.\n", "has no date header"),
+        (b" date 2020-02-31 Text.\n", "has an impossible date"),
+        (b"\xff\xfe date", "is not UTF-8"),
+    ],
+)
+def test_a_file_that_is_not_an_article_is_refused_naming_file_and_reason(tmp_path, content, reason):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=rf"bad\.txt: {reason}"):
+        call_command("import_article", str(path))
+
+
+def test_one_bad_file_among_good_ones_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"no header here\n")
+    with pytest.raises(CommandError):
+        call_command("import_article", str(SEED_ARTICLE), str(bad))
+    assert counts() == [0, 0, 0, 0, 0, 0]
