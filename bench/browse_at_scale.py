@@ -22,10 +22,13 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from stories.search import REBUILD_SQL  # noqa: E402
+
 # Triggers are off while filling, and the search vectors are then computed in one
 # set-based statement with the GIN index rebuilt afterwards, as a bulk import would do
 # (row-by-row trigger refreshes of a million stories take far longer).
-FILL = """
+FILL = (
+    """
 SET session_replication_role = replica;
 INSERT INTO stories_country (code, name)
   SELECT chr(65 + i / 26) || chr(65 + i % 26), 'Country ' || i FROM generate_series(0, 99) i;
@@ -57,25 +60,14 @@ INSERT INTO stories_linkedpost (story_id, position, platform, url, author_name, 
          'What a concert from the balconies tonight', '', ''
   FROM stories_story WHERE id % 2 = 0;
 DROP INDEX stories_story_search;
-WITH p AS (
-  SELECT sp.story_id, string_agg(pf.name || ' ' || pf.role, ' ') AS names
-  FROM stories_story_performers sp JOIN stories_performer pf ON pf.id = sp.performer_id
-  GROUP BY sp.story_id),
-l AS (
-  SELECT story_id, string_agg(text || ' ' || author_name || ' ' || handle, ' ') AS texts
-  FROM stories_linkedpost GROUP BY story_id)
-UPDATE stories_story s SET search_vector =
-  setweight(to_tsvector('english', s.title), 'A') ||
-  setweight(to_tsvector('english', s.summary), 'B') ||
-  setweight(to_tsvector('english', coalesce(p.names, '')), 'B') ||
-  setweight(to_tsvector('english', s.body), 'C') ||
-  setweight(to_tsvector('english', coalesce(l.texts, '')), 'D')
-FROM stories_story s2 LEFT JOIN p ON p.story_id = s2.id LEFT JOIN l ON l.story_id = s2.id
-WHERE s2.id = s.id;
+"""
+    + REBUILD_SQL.strip()
+    + """;
 CREATE INDEX stories_story_search ON stories_story USING gin (search_vector);
 SET session_replication_role = DEFAULT;
 VACUUM ANALYZE;
 """
+)
 
 URLS = [
     "/",
