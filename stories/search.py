@@ -72,7 +72,10 @@ SEARCH_TRIGGERS = {
     "stories_performer": "stories_story_search_performer_names",
 }
 
-REBUILD_SQL = """
+# Every story's vector, computed in a query PostgreSQL can spread over several cores (a
+# CREATE TABLE AS runs its SELECT in parallel; an UPDATE does not), then joined in.
+VECTORS_SQL = """
+CREATE TEMP TABLE stories_search_rebuild AS
 WITH p AS (
   SELECT sp.story_id, string_agg(pf.name || ' ' || pf.role, ' ') AS names
   FROM stories_story_performers sp JOIN stories_performer pf ON pf.id = sp.performer_id
@@ -80,15 +83,21 @@ WITH p AS (
 l AS (
   SELECT story_id, string_agg(text || ' ' || author_name || ' ' || handle, ' ') AS texts
   FROM stories_linkedpost GROUP BY story_id)
-UPDATE stories_story s SET search_vector =
+SELECT s.id,
   setweight(to_tsvector('english', coalesce(s.title, '')), 'A') ||
   setweight(to_tsvector('english', coalesce(s.summary, '')), 'B') ||
   setweight(to_tsvector('english', coalesce(p.names, '')), 'B') ||
   setweight(to_tsvector('english', coalesce(s.body, '')), 'C') ||
-  setweight(to_tsvector('english', coalesce(l.texts, '')), 'D')
-FROM stories_story s2 LEFT JOIN p ON p.story_id = s2.id LEFT JOIN l ON l.story_id = s2.id
-WHERE s2.id = s.id
+  setweight(to_tsvector('english', coalesce(l.texts, '')), 'D') AS vector
+FROM stories_story s LEFT JOIN p ON p.story_id = s.id LEFT JOIN l ON l.story_id = s.id
 """
+REBUILD_STATEMENTS = [
+    VECTORS_SQL,
+    "UPDATE stories_story s SET search_vector = r.vector "
+    "FROM stories_search_rebuild r WHERE r.id = s.id",
+    "DROP TABLE stories_search_rebuild",
+]
+REBUILD_SQL = ";\n".join(statement.strip() for statement in REBUILD_STATEMENTS)
 
 
 def pause_search_triggers():
@@ -115,7 +124,12 @@ def resume_search_triggers():
         for table, trigger in SEARCH_TRIGGERS.items():
             cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute(REBUILD_SQL)
+        # Let the planner use parallel workers however small the archive; for this
+        # transaction only.
+        cursor.execute("SET LOCAL parallel_setup_cost = 0")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+        for statement in REBUILD_STATEMENTS:
+            cursor.execute(statement)
 
 
 @contextmanager
