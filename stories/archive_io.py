@@ -288,24 +288,65 @@ def export_archive(path, *, progress=False):
 # Reading
 
 
+class ArchiveReader:
+    """Reads an archive file a line at a time: the header's model list, then (line number,
+    record) pairs; raises LoadError on bad lines. `records(until=...)` can stop before the
+    first record of some models, leaving `offset` and `line` at the start of that line, so
+    that the rest can be read by others (bulk_load reads the stories in parallel)."""
+
+    def __init__(self, path, *, progress=False):
+        self.path = path
+        self.stream = open(path, "rb")  # noqa: SIM115 - closed by close()
+        try:
+            first = self.stream.readline()
+            self.models = parse_header(first)
+        except BaseException:
+            self.stream.close()
+            raise
+        self.offset = len(first)  # where the next line starts
+        self.line = 2  # its number
+        self.bar = tqdm(
+            total=Path(path).stat().st_size,
+            initial=self.offset,
+            unit="B",
+            unit_scale=True,
+            disable=not progress,
+        )
+
+    def records(self, until=()):
+        for raw in self.stream:
+            number = self.line
+            record = parse_line(number, raw)
+            if until and type(record) is dict and record.get("model") in until:
+                return
+            self.line += 1
+            self.offset += len(raw)
+            self.bar.update(len(raw))
+            yield number, record
+
+    def close(self):
+        self.bar.close()
+        self.stream.close()
+
+
+def parse_line(number, raw):
+    if not raw.strip():
+        raise LoadError(number, "empty line")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise LoadError(number, f"not valid JSON ({exc})") from None
+
+
 def read_records(path, *, progress=False):
     """(line number, record) for each line after the header; raises LoadError on bad lines.
     Yields the header's model list first, as line 1."""
-    size = Path(path).stat().st_size
-    with open(path, "rb") as stream:
-        first = stream.readline()
-        yield 1, parse_header(first)
-        with tqdm(
-            total=size, initial=len(first), unit="B", unit_scale=True, disable=not progress
-        ) as bar:
-            for number, raw in enumerate(stream, 2):
-                bar.update(len(raw))
-                if not raw.strip():
-                    raise LoadError(number, "empty line")
-                try:
-                    yield number, orjson.loads(raw)
-                except orjson.JSONDecodeError as exc:
-                    raise LoadError(number, f"not valid JSON ({exc})") from None
+    reader = ArchiveReader(path, progress=progress)
+    try:
+        yield 1, reader.models
+        yield from reader.records()
+    finally:
+        reader.close()
 
 
 def parse_header(raw):

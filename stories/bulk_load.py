@@ -15,33 +15,49 @@ LoadRecord instead, and derived data is rebuilt in `refresh_derived_data()`.
 
 import datetime
 import decimal
+import gc
+import multiprocessing
+import os
 import queue
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 from django.core.management.color import no_style
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
+from psycopg._copy_base import TextFormatter  # the formatter behind Copy.write_row
+from psycopg.adapt import Transformer
 
 from stories.archive_io import (
     ARCHIVE_MODELS,
     POST_MODEL,
     STORY_MODEL,
+    ArchiveReader,
     LoadError,
     archived_fields,
     archived_m2m,
     dump_datetime,
     label,
-    read_records,
+    parse_line,
 )
 from stories.models import City, Country, LoadRecord, Performer, Region, SourceArticle
 from stories.search import pause_search_triggers, resume_search_triggers
 
 BATCH_SIZE = 10_000
+# On PostgreSQL the stories are read by this many worker processes (one per core, and at
+# least two to be worth it): reading and checking the JSON is what limits a load.
+LOAD_WORKERS = min(os.cpu_count() or 1, 4)
+# A story's line as export_archive and generate_archive write it: where the story section is
+# cut into chunks for the workers, so that a story and its posts stay together.
+STORY_LINE = b'\n{"model":"stories.story"'
+CHUNK_BYTES = 4 * 2**20
+# Lines written another way (spaces, other key order) are not cut: past this much without a
+# story line as above, the rest is read in order by the main process.
+MAX_CHUNK_BYTES = 64 * 2**20
 COPY_LINE = re.compile(r"COPY \S+, line (\d+)")
 UTC = datetime.UTC
 
@@ -64,19 +80,25 @@ def refresh_derived_data():
 
 
 def load_archive(path, *, progress=False):
-    records = read_records(path, progress=progress)
-    _, header_models = next(records)
-    return bulk_load(
-        records,
-        command="load_archive",
-        source=str(Path(path).resolve()),
-        header_models=header_models,
-    )
+    reader = ArchiveReader(path, progress=progress)
+    try:
+        parallel = connection.vendor == "postgresql" and LOAD_WORKERS > 1
+        until = {label(STORY_MODEL), label(POST_MODEL)} if parallel else ()
+        return bulk_load(
+            reader.records(until=until),
+            command="load_archive",
+            source=str(Path(path).resolve()),
+            header_models=reader.models,
+            stories=StorySection(reader, LOAD_WORKERS) if parallel else None,
+        )
+    finally:
+        reader.close()
 
 
-def bulk_load(records, *, command, source, header_models=None):
+def bulk_load(records, *, command, source, header_models=None, stories=None):
     """Load (line, record) pairs into an empty archive in one transaction; leaves a
-    LoadRecord. Returns counts by model label."""
+    LoadRecord. Returns counts by model label. With `stories` (a StorySection), the records
+    are the reference section, and the stories after them are read by worker processes."""
     started = timezone.now()
     with transaction.atomic():
         loader = BulkLoader(header_models)
@@ -87,6 +109,8 @@ def bulk_load(records, *, command, source, header_models=None):
         try:
             for line, record in records:
                 add(line, record)
+            if stories is not None:
+                line = loader.add_in_parallel(stories) or line
             counts = loader.finish(last_line=line)
         finally:
             loader.abandon()
@@ -127,7 +151,6 @@ class Plan:
         self.m2m_targets = []
         self.buffer = None
         self.build = None
-        self.next_pk = 0
         self.count = 0
 
 
@@ -370,13 +393,18 @@ class BulkLoader:
             ) from None
         if plan.defaults:
             fields = {**plan.defaults, **fields}
-        plan.next_pk += 1
-        pk = plan.next_pk
+        model = plan.model
+        if model is not STORY_MODEL and model is not POST_MODEL and self.story_key is not None:
+            raise LoadError(
+                line,
+                f"a {plan.label} record after the stories: places, performers and sources "
+                "come before the first story (docs/archive-format.md)",
+            )
+        pk = line  # a row's primary key is its line: unique, in file order, known to any reader
         try:
             row = plan.build(fields, pk)
         except (KeyError, ValueError, TypeError, ArithmeticError):
             row = self.explain(line, plan, fields, pk)
-        model = plan.model
         if model is STORY_MODEL:
             self.story_key = (fields["slug"],)
             self.story_pk = pk
@@ -449,6 +477,56 @@ class BulkLoader:
             cursor.executemany(
                 f"INSERT INTO {quote(buffer.table)} ({columns}) VALUES ({marks})", rows
             )
+
+    def add_in_parallel(self, section):
+        """The stories and their posts from `section` on, read and checked by worker
+        processes a chunk at a time, each turning its chunk into COPY data, which this process
+        sends on in chunk order. Workers are forked with the reference tables already read,
+        and a row's primary key is its line number, so they need nothing from each other.
+        Returns the last line number."""
+        for buffer in self.buffers:
+            self.flush(buffer)
+        self.writer.close()  # no thread of ours may be running while the workers fork
+        global _worker_loader
+        _worker_loader = self
+        gc.freeze()  # the objects the workers inherit stay shared, not copied on first touch
+        pool = multiprocessing.get_context("fork").Pool(section.workers)
+        gc.unfreeze()
+        self.writer = CopyWriter(connection)
+        pending = deque()
+        last_line = None
+        try:
+            for start, end, line, cut in section.chunks():
+                if not cut:
+                    while pending:
+                        self.take(*pending.popleft(), section)
+                    last_line = read_chunk(self, section.path, start, end, line)
+                    section.bar.update(end - start)
+                    break
+                task = pool.apply_async(load_chunk, (section.path, start, end, line))
+                pending.append((end - start, task))
+                if len(pending) > 2 * section.workers:  # bounded: memory stays bounded
+                    last_line = self.take(*pending.popleft(), section)
+            while pending:
+                last_line = self.take(*pending.popleft(), section)
+        finally:
+            pool.terminate()
+            pool.join()
+            _worker_loader = None
+        return last_line
+
+    def take(self, size, task, section):
+        """Hand one chunk's COPY data to the writer; raise the worker's refusal if it had one."""
+        outcome = task.get()
+        if outcome[0] == "refused":
+            raise LoadError(outcome[1], outcome[2])
+        _, payloads, counts, last_line = outcome
+        for index, payload, lines in payloads:
+            self.writer.send(self.buffers[index], payload, lines)
+        for name, count in counts.items():
+            self.plans[name].count += count
+        section.bar.update(size)
+        return last_line
 
     def finish(self, last_line=None):
         for buffer in self.buffers:
@@ -570,6 +648,9 @@ class CopyWriter:
         columns = ", ".join(self.quote(c) for c in buffer.columns)
         statement = f"COPY {self.quote(buffer.table)} ({columns}) FROM STDIN"
         with self.raw.cursor() as cursor, cursor.copy(statement) as copy:
+            if type(rows) is bytes:  # COPY data a worker made (BulkLoader.add_in_parallel)
+                copy.write(rows)
+                return
             if buffer.pairs:
                 # Pairs of integer keys: COPY's text format directly, ten times cheaper.
                 copy.write("".join([f"{a}\t{b}\n" for a, b in rows]))
@@ -577,6 +658,99 @@ class CopyWriter:
             write_row = copy.write_row
             for row in rows:
                 write_row(row)
+
+
+# Reading the stories in parallel (PostgreSQL)
+
+_worker_loader = None  # the BulkLoader the workers inherit when they are forked
+
+
+class StorySection:
+    """The rest of an archive file from the first story on: where it starts, and how it is cut
+    into chunks of whole stories for the workers."""
+
+    def __init__(self, reader, workers):
+        self.reader = reader  # it stops where the section starts
+        self.path = reader.path
+        self.bar = reader.bar
+        self.size = Path(reader.path).stat().st_size
+        self.workers = workers
+
+    def chunks(self):
+        """(start, end, first line number, cut) for each chunk, in file order. A chunk ends
+        where a story begins, about every CHUNK_BYTES. `cut` is False for a last chunk that
+        could not be cut (see MAX_CHUNK_BYTES): that one is read in order, not by a worker."""
+        start, line = self.reader.offset, self.reader.line
+        with open(self.path, "rb") as stream:
+            stream.seek(start)
+            data = b""
+            while block := stream.read(CHUNK_BYTES):
+                data += block
+                cut = data.rfind(STORY_LINE) + 1  # just after the newline; 0 if none
+                if not cut:
+                    if len(data) < MAX_CHUNK_BYTES:
+                        continue
+                    yield start, self.size, line, False
+                    return
+                yield start, start + cut, line, True
+                start += cut
+                line += data.count(b"\n", 0, cut)
+                data = data[cut:]
+            if data:
+                yield start, start + len(data), line, True
+
+
+def read_chunk(loader, path, start, end, line):
+    """Feed the records of bytes start to end of the file to `loader`, which then flushes
+    every buffer; returns the last line number. A chunk starts with a story's line."""
+    loader.story_key = loader.story_pk = None
+    number = line - 1
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        remaining = end - start
+        for number, raw in enumerate(stream, line):  # noqa: B007 - the last is returned
+            loader.add(number, parse_line(number, raw))
+            remaining -= len(raw)
+            if remaining <= 0:
+                break
+    for buffer in loader.buffers:
+        buffer.last_line = number
+        loader.flush(buffer)
+    return number
+
+
+def load_chunk(path, start, end, line):
+    """In a worker: one chunk as COPY data for each table, with the counts it adds."""
+    loader = _worker_loader
+    before = {name: plan.count for name, plan in loader.plans.items()}
+    loader.writer = ChunkCollector(loader.buffers)
+    try:
+        last_line = read_chunk(loader, path, start, end, line)
+    except LoadError as exc:
+        return "refused", exc.line, exc.reason
+    counts = {name: plan.count - before[name] for name, plan in loader.plans.items()}
+    return "loaded", loader.writer.payloads, counts, last_line
+
+
+class ChunkCollector:
+    """Stands in for the CopyWriter in a worker: batches become COPY data, kept for the main
+    process (which knows the buffers by their index). The rows are formatted by psycopg's
+    own COPY formatter, the one `Copy.write_row` uses (its C version with psycopg-binary)."""
+
+    def __init__(self, buffers):
+        self.index = {id(buffer): i for i, buffer in enumerate(buffers)}
+        self.formatter = TextFormatter(Transformer())
+        self.payloads = []
+
+    def send(self, buffer, rows, lines):
+        if buffer.pairs:
+            data = "".join([f"{a}\t{b}\n" for a, b in rows]).encode()
+        else:
+            write_row = self.formatter.write_row
+            parts = [write_row(row) for row in rows]
+            parts.append(self.formatter.end())
+            data = b"".join(parts)
+        self.payloads.append((self.index[id(buffer)], data, lines))
 
 
 def refusal(buffer, lines, exc):
