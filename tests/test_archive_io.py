@@ -357,3 +357,73 @@ def test_loaded_stories_are_found_by_full_text_search(seed_export, client):
     assert "nessun" in florence.search_vector
     response = client.get("/stories/", {"q": "Nessun"})
     assert "Marchini" in response.content.decode()
+
+
+def test_place_after_the_stories_is_refused_naming_its_line(seed_export):
+    records = lines(seed_export)
+    records.append({"model": "stories.country", "fields": {"code": "MT", "name": "Malta"}})
+    write_lines(seed_export, records)
+    with pytest.raises(
+        CommandError, match=rf"line {len(records)}: a stories.country record after the stories"
+    ):
+        load(seed_export)
+    assert not Country.objects.exists()
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Two workers reading chunks of a few stories each, so that a small archive takes the
+    parallel path of a big one (PostgreSQL only)."""
+    monkeypatch.setattr(bulk_load, "LOAD_WORKERS", 2)
+    monkeypatch.setattr(bulk_load, "CHUNK_BYTES", 3000)
+
+
+def generated_export(tmp_path, stories=120):
+    call_command("generate_archive", stories=stories, seed=5, stdout=StringIO())
+    path = tmp_path / "generated.jsonl"
+    export(path)
+    flush()
+    return path
+
+
+def write_canonical(path, records):
+    """Lines spelled as export_archive spells them, which is where the loader cuts chunks."""
+    from stories.archive_io import encode
+
+    path.write_bytes(b"".join(encode(record) for record in records))
+
+
+@pytest.mark.postgres
+def test_round_trip_through_many_chunks_read_by_workers(small_chunks, tmp_path):
+    path = generated_export(tmp_path)
+    first = path.read_bytes()
+    assert first.count(bulk_load.STORY_LINE) * 1000 > 3 * bulk_load.CHUNK_BYTES
+    load(path)
+    assert Story.objects.count() == 120
+    assert export(tmp_path / "again.jsonl") == first
+
+
+@pytest.mark.postgres
+def test_refusal_in_a_later_chunk_names_its_line_and_writes_nothing(small_chunks, tmp_path):
+    path = generated_export(tmp_path)
+    records = lines(path)
+    number = max(i for i, r in enumerate(records, 1) if r.get("model") == "stories.story")
+    records[number - 1]["fields"]["performers"] = [["nobody-at-all"]]
+    write_canonical(path, records)
+    with pytest.raises(CommandError, match=rf"line {number}: .*refers to stories.performer"):
+        load(path)
+    assert not Story.objects.exists()
+    assert not Performer.objects.exists()
+    assert not LoadRecord.objects.exists()
+
+
+@pytest.mark.postgres
+def test_story_lines_spelled_another_way_are_read_in_order(small_chunks, monkeypatch, tmp_path):
+    monkeypatch.setattr(bulk_load, "MAX_CHUNK_BYTES", 3 * bulk_load.CHUNK_BYTES)
+    path = generated_export(tmp_path)
+    canonical = path.read_bytes()
+    write_lines(path, lines(path))  # json.dumps spacing: no line the chunker can cut at
+    assert bulk_load.STORY_LINE not in path.read_bytes()
+    load(path)
+    assert Story.objects.count() == 120
+    assert export(tmp_path / "again.jsonl") == canonical
