@@ -9,7 +9,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_safe
 
 MAX_AGE = 300  # seconds a browser or shared cache may reuse a page without asking
-RELEASE = "1"  # raise when templates change what a page shows for the same data
+RELEASE = "2"  # raise when templates change what a page shows for the same data
 
 
 def archive_revision(request=None):

@@ -340,6 +340,14 @@ class Story(models.Model):
             GinIndex(fields=["search_vector"], name="stories_story_search"),
             # The archive version behind ETags: SELECT max(updated_at) FROM stories_story.
             models.Index(fields=["updated_at"], name="stories_story_updated"),
+            # Stories a bulk load left out of the search index, for the batches that fill it
+            # in (WHERE search_vector IS NULL AND id > ... ORDER BY id LIMIT ...) and the
+            # story list's "search is catching up" count. Empty once search is complete.
+            models.Index(
+                fields=["id"],
+                name="stories_story_unindexed",
+                condition=Q(search_vector__isnull=True),
+            ),
         ]
 
     def __str__(self):

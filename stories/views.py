@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 
-from stories import facets, maps, timeline
+from stories import facets, maps, search, timeline
 from stories.caching import cached, public_page
 from stories.filters import MAX_PAGE, SORTS, StoryFilter
 from stories.models import City, LinkedPost, Performer, Story
@@ -100,6 +100,7 @@ def story_list(request):
     facet_list = cached(request, f"facets:{query}", lambda: facets.all_facets(filterset, links))
     chips = facets.active_chips(filterset, links)
     context = {
+        "unsearchable": unsearchable_count(request, filterset),
         "filterset": filterset,
         "form": filterset.form,
         "sorts": SORTS,
@@ -112,6 +113,16 @@ def story_list(request):
         "query": query,
     }
     return render(request, "stories/story_list.html", context)
+
+
+def unsearchable_count(request, filterset):
+    """How many published stories a search cannot find yet because their search vectors are
+    still being filled in after a bulk load (0 when no words were given, or on SQLite). The
+    batches that fill them raise the archive's revision, so the cached count follows them."""
+    if not filterset.form.cleaned_data.get("q") or not search.uses_full_text_search():
+        return 0
+    published = Story.objects.published()
+    return cached(request, "unsearchable", lambda: search.unindexed_story_count(published))
 
 
 @public_page

@@ -16,6 +16,9 @@ pytestmark = pytest.mark.django_db
 # Uncached: ETag 1, facets 6, count 1, page 1, prefetched places and performers 4,
 # and one lookup each for the city, country and performer named in the filters 3.
 LIST_BUDGET = 16
+# On PostgreSQL a search also counts the published stories its index still lacks (after a
+# bulk load), cached like the facets.
+UNSEARCHABLE_COUNT = 1 if connection.vendor == "postgresql" else 0
 ALL_FILTERS = (
     "?city=florence&city=turin&country=IT&kind=music&performer=maurizio-marchini"
     "&platform=twitter&date_after=2020-03-01&date_before=2020-03-31&q=balcony&sort=title"
@@ -61,7 +64,8 @@ def test_list_stays_within_its_query_budget(
     client, monkeypatch, django_assert_max_num_queries, query
 ):
     monkeypatch.setattr(views, "STORIES_PER_PAGE", 50)
-    with django_assert_max_num_queries(LIST_BUDGET):
+    budget = LIST_BUDGET + (UNSEARCHABLE_COUNT if "q=" in query else 0)
+    with django_assert_max_num_queries(budget):
         assert client.get(reverse("stories:list") + query).status_code == 200
 
 
@@ -95,4 +99,4 @@ def test_repeated_list_request_reuses_the_cached_counts(client, monkeypatch):
     first = queries(client, url, 20, monkeypatch)
     with CaptureQueriesContext(connection) as again:
         client.get(url)
-    assert len(again) == first - 7  # no facet or count queries
+    assert len(again) == first - 7 - UNSEARCHABLE_COUNT  # no facet or count queries

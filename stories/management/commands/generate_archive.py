@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from stories.archive_io import LoadError, describe
+from stories.management.search_index import index_after_load
 from stories.synthetic import generate_archive
 
 
@@ -38,3 +39,5 @@ class Command(BaseCommand):
         seconds = time.monotonic() - started
         where = output or "the database"
         self.stdout.write(f"Generated {describe(counts, seconds)} into {where} (seed {seed}).")
+        if output is None:
+            index_after_load(self)

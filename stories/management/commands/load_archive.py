@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from stories.archive_io import LoadError, describe
 from stories.bulk_load import load_archive
+from stories.management.search_index import index_after_load
 
 
 class Command(BaseCommand):
@@ -27,3 +28,4 @@ class Command(BaseCommand):
             raise CommandError(f"{path}, {exc}. Nothing was loaded.") from exc
         seconds = time.monotonic() - started
         self.stdout.write(f"Loaded {describe(counts, seconds)} from {path}.")
+        index_after_load(self)

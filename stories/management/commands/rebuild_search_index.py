@@ -1,0 +1,72 @@
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stories.management.search_index import FINISH, missing, stories
+from stories.search import (
+    index_missing_vectors,
+    rebuild_all_vectors,
+    uses_full_text_search,
+)
+
+
+def positive(value):
+    number = int(value)
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill in the full-text search vectors of the stories that have none (PostgreSQL), as "
+        "load_archive and generate_archive do after a bulk load; run it to finish an "
+        "interrupted run. Batches commit one by one while the site serves. With --all, "
+        "recompute every story's vector."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="every_story",
+            help="Recompute every story's vector, not only the missing ones (after changing "
+            "how the search document is built).",
+        )
+        parser.add_argument(
+            "--workers",
+            type=positive,
+            default=2,
+            metavar="N",
+            help="Batches indexed at the same time, each on its own database connection (2).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=positive,
+            default=5000,
+            metavar="N",
+            help="Stories per batch; each batch commits on its own (5000).",
+        )
+
+    def handle(self, *args, every_story, workers, batch_size, **options):
+        if not uses_full_text_search():
+            self.stdout.write(
+                "Nothing to do: there is no stored search index on SQLite (search reads the "
+                "stories directly)."
+            )
+            return
+        index = rebuild_all_vectors if every_story else index_missing_vectors
+        started = time.monotonic()
+        try:
+            count = index(batch_size=batch_size, workers=workers, progress=sys.stderr.isatty())
+        except KeyboardInterrupt as exc:
+            if every_story:
+                raise CommandError(
+                    "Interrupted: the batches done so far are committed; run "
+                    "`manage.py rebuild_search_index --all` again to recompute every vector."
+                ) from exc
+            raise CommandError(f"Interrupted: {missing()}; {FINISH}.") from exc
+        seconds = time.monotonic() - started
+        what = "recomputed" if every_story else "indexed"
+        self.stdout.write(f"Search index: {stories(count)} {what} in {seconds:.1f} s.")
