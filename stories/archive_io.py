@@ -3,8 +3,8 @@ docs/archive-format.md describes the format for people; stories/bulk_load.py loa
 
 The columns come from the models' metadata (concrete fields and many-to-many fields), so
 fields added to the archive's models travel without changes here. Fields the database
-derives (generated columns, full-text search vectors) are not exported: they are rebuilt
-after a load, in `bulk_load.refresh_derived_data()`.
+derives (generated columns, full-text search vectors) are not exported: the database
+rebuilds them (see `bulk_load.refresh_derived_data()`).
 
 The export is deterministic: records in natural-key order (by code point, the same on every
 database), many-to-many lists sorted, one spelling for each value. It streams the stories in

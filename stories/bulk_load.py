@@ -10,7 +10,12 @@ from their own definitions at the end (as pg_restore does), which checks them al
 pass. Everything happens in one transaction: any refusal leaves the database as it was.
 
 Bulk loads skip model save() methods, signals and per-row history; each leaves one
-LoadRecord instead, and derived data is rebuilt in `refresh_derived_data()`.
+LoadRecord instead. Derived data is not computed in the load's transaction: the stories'
+search vectors are left empty, and the commands fill them in after the commit, in batches
+(`stories.search.index_missing_vectors()`), while the site already serves the archive.
+
+On PostgreSQL with more than one core, the stories are read by worker processes (see
+`BulkLoader.add_in_parallel`); reading and checking the JSON is what limits a load there.
 """
 
 import datetime
@@ -72,10 +77,11 @@ NATURAL_KEY_FIELDS = {
 
 
 def refresh_derived_data():
-    """THE place to rebuild what the database derives from the loaded rows, set-based, once
-    per bulk load (load_archive and generate_archive both come here, inside their
-    transaction, after every row is in): the stored full-text search vectors on PostgreSQL,
-    whose row triggers `start()` paused. Nothing to do on SQLite."""
+    """THE place for what the database derives from the loaded rows, once per bulk load
+    (load_archive and generate_archive both come here, inside their transaction, after every
+    row is in). The search triggers that `start()` paused are switched back on; the vectors
+    of the loaded stories stay empty until `index_missing_vectors()` fills them after the
+    commit (computing them here took longer than the rest of a million-story load)."""
     resume_search_triggers()
 
 
@@ -536,7 +542,6 @@ class BulkLoader:
             self.writer.close()
             self.writer = None
         if self.postgres:
-            # Vectors first, so the search index is built once, over finished rows.
             refresh_derived_data()
             self.restore_constraints()
             with connection.cursor() as cursor:
