@@ -547,6 +547,11 @@ class BulkLoader:
             with connection.cursor() as cursor:
                 for sql in connection.ops.sequence_reset_sql(no_style(), ARCHIVE_MODELS):
                     cursor.execute(sql)
+                # Statistics for the planner now, as after pg_restore, not whenever autovacuum
+                # gets to it: without them the search index filled after the load joined every
+                # story's performers by scanning the whole performer table.
+                for table in sorted({buffer.table for buffer in self.buffers}):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
         return Counter({plan.label: plan.count for plan in self.plans.values()})
 
     # PostgreSQL: constraints and indexes are rebuilt once, not maintained row by row

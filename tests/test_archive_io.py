@@ -427,3 +427,15 @@ def test_story_lines_spelled_another_way_are_read_in_order(small_chunks, monkeyp
     load(path)
     assert Story.objects.count() == 120
     assert export(tmp_path / "again.jsonl") == canonical
+
+
+@pytest.mark.postgres
+def test_postgresql_load_leaves_statistics_for_the_planner(seed_export):
+    load(seed_export)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE tablename IN "
+            "('stories_story', 'stories_linkedpost', 'stories_story_performers')"
+        )
+        analyzed = {table for (table,) in cursor.fetchall()}
+    assert analyzed == {"stories_story", "stories_linkedpost", "stories_story_performers"}
