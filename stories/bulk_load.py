@@ -662,8 +662,7 @@ class CopyWriter:
                 copy.write(rows)
                 return
             if buffer.pairs:
-                # Pairs of integer keys: COPY's text format directly, ten times cheaper.
-                copy.write("".join([f"{a}\t{b}\n" for a, b in rows]))
+                copy.write(pairs_copy_text(rows))
                 return
             write_row = copy.write_row
             for row in rows:
@@ -754,13 +753,19 @@ class ChunkCollector:
 
     def send(self, buffer, rows, lines):
         if buffer.pairs:
-            data = "".join([f"{a}\t{b}\n" for a, b in rows]).encode()
+            data = pairs_copy_text(rows).encode()
         else:
             write_row = self.formatter.write_row
             parts = [write_row(row) for row in rows]
             parts.append(self.formatter.end())
             data = b"".join(parts)
         self.payloads.append((self.index[id(buffer)], data, lines))
+
+
+def pairs_copy_text(rows):
+    """Pairs of integer keys (a many-to-many table's rows) in COPY's text format, written
+    directly: ten times cheaper than formatting them as rows."""
+    return "".join([f"{a}\t{b}\n" for a, b in rows])
 
 
 def refusal(buffer, lines, exc):
