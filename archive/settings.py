@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "stories",
+    "browse",
 ]
 
 MIDDLEWARE = [

@@ -130,7 +130,7 @@ class City(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("stories:city", args=[self.slug])
+        return reverse("browse:city", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)
@@ -172,7 +172,7 @@ class Performer(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("stories:performer", args=[self.slug])
+        return reverse("browse:performer", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)
@@ -354,7 +354,7 @@ class Story(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("stories:story", args=[self.slug])
+        return reverse("browse:story", args=[self.slug])
 
     def natural_key(self):
         return (self.slug,)

@@ -6,10 +6,10 @@ handle of its linked posts (D). Triggers keep it current whichever way rows chan
 loaddata, imports, raw SQL), so no Python code has to remember to refresh it: migration
 0004_story_search installs them, on PostgreSQL only.
 
-Bulk loads (stories/bulk_load.py) pause the triggers and commit their stories with no vector;
-`index_missing_vectors()` then fills them in, batch by batch, while the site already serves
-the new archive (`manage.py load_archive` and `generate_archive` call it right after the
-load, `manage.py rebuild_search_index` finishes an interrupted run). The trigger and the
+Bulk loads (stories/interchange/bulk_load.py) pause the triggers and commit their stories with
+no vector; `index_missing_vectors()` then fills them in, batch by batch, while the site
+already serves the new archive (`manage.py load_archive` and `generate_archive` call it right
+after the load, `manage.py rebuild_search_index` finishes an interrupted run). The trigger and the
 batches compute the document with the same database function, stories_story_search_vector()
 (migration 0007).
 

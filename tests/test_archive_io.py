@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from django.db.models.functions import Lower
 
-from stories import bulk_load
-from stories.archive_io import FORMAT, VERSION, archived_fields, is_derived
+from stories.interchange import bulk_load
+from stories.interchange.archive import FORMAT, VERSION, archived_fields, is_derived
 from stories.models import (
     City,
     Country,
@@ -317,7 +317,7 @@ def test_postgresql_load_goes_through_copy(seed_export, monkeypatch):
 
 
 def test_lines_are_spelled_as_documented_for_awkward_text():
-    from stories.archive_io import encode
+    from stories.interchange.archive import encode
 
     record = {"model": "stories.performer", "fields": {"name": 'Tab\t"q" \\ \u2028 🎶 é \x01'}}
     expected = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -388,7 +388,7 @@ def generated_export(tmp_path, stories=120):
 
 def write_canonical(path, records):
     """Lines spelled as export_archive spells them, which is where the loader cuts chunks."""
-    from stories.archive_io import encode
+    from stories.interchange.archive import encode
 
     path.write_bytes(b"".join(encode(record) for record in records))
 

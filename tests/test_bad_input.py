@@ -48,45 +48,45 @@ def names_the_field(html, field, label):
     ],
 )
 def test_bad_filter_gives_400_naming_the_field(client, query, field, label):
-    html = bad_request(client, reverse("stories:list"), query)
+    html = bad_request(client, reverse("browse:list"), query)
     assert names_the_field(html, field, label)
 
 
 def test_bad_filter_page_still_shows_the_form(client):
-    html = bad_request(client, reverse("stories:list"), {"country": "ITALY", "kind": "music"})
+    html = bad_request(client, reverse("browse:list"), {"country": "ITALY", "kind": "music"})
     assert '<form class="filters" method="get" action="/stories/"' in html
     assert '<option value="music" selected>' in html
 
 
 def test_date_range_ending_before_it_starts_gives_400(client):
     html = bad_request(
-        client, reverse("stories:list"), {"date_after": "2020-03-15", "date_before": "2020-03-01"}
+        client, reverse("browse:list"), {"date_after": "2020-03-15", "date_before": "2020-03-01"}
     )
     assert names_the_field(html, "date_before", "Until")
 
 
 def test_bad_filter_on_the_timeline_gives_400_naming_the_field(client):
-    html = bad_request(client, reverse("stories:timeline"), {"date_after": "2020-13-45"})
+    html = bad_request(client, reverse("browse:timeline"), {"date_after": "2020-13-45"})
     assert names_the_field(html, "date_after", "From")
 
 
 def test_bad_filter_on_the_map_gives_400_naming_the_field(client):
-    html = bad_request(client, reverse("stories:map"), {"country": "ITALY"})
+    html = bad_request(client, reverse("browse:map"), {"country": "ITALY"})
     assert names_the_field(html, "country", "Country")
 
 
 def test_bad_page_number_on_a_city_page_gives_400(client):
-    response = client.get(reverse("stories:city", args=["florence"]), {"page": "abc"})
+    response = client.get(reverse("browse:city", args=["florence"]), {"page": "abc"})
     assert response.status_code == 400
 
 
 def test_page_past_the_end_gives_404(client):
-    response = client.get(reverse("stories:list"), {"page": "2"})
+    response = client.get(reverse("browse:list"), {"page": "2"})
     assert response.status_code == 404
 
 
 def test_page_past_the_end_of_a_city_gives_404(client):
-    response = client.get(reverse("stories:city", args=["florence"]), {"page": "9"})
+    response = client.get(reverse("browse:city", args=["florence"]), {"page": "9"})
     assert response.status_code == 404
 
 
@@ -104,13 +104,13 @@ def test_malformed_day_gives_404(client):
 
 
 def test_unknown_city_page_gives_404(client):
-    assert client.get(reverse("stories:city", args=["atlantis"])).status_code == 404
+    assert client.get(reverse("browse:city", args=["atlantis"])).status_code == 404
 
 
 def test_unknown_parameters_are_ignored(client):
-    response = client.get(reverse("stories:list"), {"utm_source": "x\x00y"})
+    response = client.get(reverse("browse:list"), {"utm_source": "x\x00y"})
     assert response.status_code == 200
 
 
 def test_post_to_the_list_is_not_allowed(client):
-    assert client.post(reverse("stories:list")).status_code == 405
+    assert client.post(reverse("browse:list")).status_code == 405

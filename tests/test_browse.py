@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from stories import views
+from browse import views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def seed_like():
 
 
 def listing(client, query=""):
-    response = client.get(reverse("stories:list") + query)
+    response = client.get(reverse("browse:list") + query)
     assert response.status_code == 200
     return response.content.decode()
 

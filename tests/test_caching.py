@@ -9,15 +9,15 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 PUBLIC_PAGES = [
-    reverse("stories:home"),
-    reverse("stories:list"),
-    reverse("stories:list") + "?city=florence&q=nessun",
-    reverse("stories:cities"),
-    reverse("stories:city", args=["florence"]),
-    reverse("stories:performer", args=["maurizio-marchini"]),
+    reverse("browse:home"),
+    reverse("browse:list"),
+    reverse("browse:list") + "?city=florence&q=nessun",
+    reverse("browse:cities"),
+    reverse("browse:city", args=["florence"]),
+    reverse("browse:performer", args=["maurizio-marchini"]),
     "/on/2020-03-14/",
-    reverse("stories:timeline"),
-    reverse("stories:map"),
+    reverse("browse:timeline"),
+    reverse("browse:map"),
     "/stories/florence-nessun-dorma/",
 ]
 
@@ -60,18 +60,18 @@ def test_public_page_answers_a_conditional_get_with_304(client, url):
 
 
 def test_etag_changes_when_a_story_is_edited(client, seed_like):
-    etag = client.get(reverse("stories:list"))["ETag"]
+    etag = client.get(reverse("browse:list"))["ETag"]
     story = seed_like["turin"]
     story.summary = "A new summary."
     story.save()
-    assert client.get(reverse("stories:list"), headers={"if-none-match": etag}).status_code == 200
+    assert client.get(reverse("browse:list"), headers={"if-none-match": etag}).status_code == 200
 
 
 def test_etag_changes_when_a_draft_is_deleted(client, seed_like):
     draft = factories.story("A draft", status=Story.Status.DRAFT)
-    etag = client.get(reverse("stories:list"))["ETag"]
+    etag = client.get(reverse("browse:list"))["ETag"]
     draft.delete()
-    assert client.get(reverse("stories:list"), headers={"if-none-match": etag}).status_code == 200
+    assert client.get(reverse("browse:list"), headers={"if-none-match": etag}).status_code == 200
 
 
 def test_etag_changes_when_a_post_is_added(client, seed_like):
@@ -82,7 +82,7 @@ def test_etag_changes_when_a_post_is_added(client, seed_like):
 
 
 def test_head_request_is_answered(client):
-    assert client.head(reverse("stories:list")).status_code == 200
+    assert client.head(reverse("browse:list")).status_code == 200
 
 
 def test_cached_counts_follow_a_newly_published_story(client, seed_like):
@@ -92,7 +92,7 @@ def test_cached_counts_follow_a_newly_published_story(client, seed_like):
 
 
 def test_etag_changes_when_a_city_is_renamed(client, seed_like):
-    url = reverse("stories:cities")
+    url = reverse("browse:cities")
     etag = client.get(url)["ETag"]
     City.objects.filter(slug="turin").update(name="Torino")
     response = client.get(url, headers={"if-none-match": etag})

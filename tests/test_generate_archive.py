@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
+from stories.interchange.synthetic import SyntheticArchive
 from stories.models import City, LinkedPost, LoadRecord, Performer, Story
-from stories.synthetic import SyntheticArchive
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from stories import views
+from browse import views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def get(client, url):
 
 
 def test_home_says_what_the_archive_holds(client, seed_like):
-    html = get(client, reverse("stories:home"))
+    html = get(client, reverse("browse:home"))
     assert "6 stories" in html
     assert "5 cities" in html
     assert "2 countries" in html
@@ -31,13 +31,13 @@ def test_home_says_what_the_archive_holds(client, seed_like):
 
 
 def test_home_links_to_cities_timeline_and_map(client, seed_like):
-    html = get(client, reverse("stories:home"))
+    html = get(client, reverse("browse:home"))
     for name in ("cities", "timeline", "map", "list"):
-        assert f'href="{reverse("stories:" + name)}"' in html
+        assert f'href="{reverse("browse:" + name)}"' in html
 
 
 def test_home_lists_the_newest_stories(client, seed_like):
-    html = get(client, reverse("stories:home"))
+    html = get(client, reverse("browse:home"))
     assert html.index("A DJ in Sicily") < html.index("free concert")
 
 
@@ -86,7 +86,7 @@ def test_related_stories_include_the_same_city_on_other_days(client, seed_like):
 
 
 def test_cities_are_grouped_by_country_with_counts(client, seed_like):
-    html = get(client, reverse("stories:cities"))
+    html = get(client, reverse("browse:cities"))
     spain = html[html.index('id="country-ES"') :]
     assert "Madrid</a>" in spain and "1 story" in spain
     assert html.index('id="country-IT"') < html.index("Florence</a>")
@@ -94,11 +94,11 @@ def test_cities_are_grouped_by_country_with_counts(client, seed_like):
 
 def test_city_without_published_stories_is_not_listed(client, seed_like):
     factories.story("Draft in Bologna", cities=[factories.city("Bologna")], status="draft")
-    assert "Bologna" not in get(client, reverse("stories:cities"))
+    assert "Bologna" not in get(client, reverse("browse:cities"))
 
 
 def test_city_page_keeps_its_stories_and_drops_others(client, seed_like):
-    html = get(client, reverse("stories:city", args=["turin"]))
+    html = get(client, reverse("browse:city", args=["turin"]))
     assert "free concert" in html
     assert "Nessun Dorma" not in html
 
@@ -106,19 +106,19 @@ def test_city_page_keeps_its_stories_and_drops_others(client, seed_like):
 def test_city_page_paginates(client, seed_like, monkeypatch):
     monkeypatch.setattr(views, "STORIES_PER_PAGE", 1)
     factories.story("Florence sings again", day="2020-04-01", cities=[factories.city()])
-    html = get(client, reverse("stories:city", args=["florence"]) + "?page=2")
+    html = get(client, reverse("browse:city", args=["florence"]) + "?page=2")
     assert "Nessun Dorma" in html
     assert "Florence sings again" not in html
 
 
 def test_performer_page_lists_their_stories(client, seed_like):
-    html = get(client, reverse("stories:performer", args=["maurizio-marchini"]))
+    html = get(client, reverse("browse:performer", args=["maurizio-marchini"]))
     assert "Nessun Dorma" in html
     assert "free concert" not in html
 
 
 def test_day_page_keeps_stories_under_way_that_day(client, seed_like):
-    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 15)]))
+    html = get(client, reverse("browse:day", args=[datetime.date(2020, 3, 15)]))
     assert "Residents of Madrid and Granada" in html  # second day of the weekend
     assert "A DJ in Sicily" in html
     assert "Nessun Dorma" not in html
@@ -126,64 +126,64 @@ def test_day_page_keeps_stories_under_way_that_day(client, seed_like):
 
 def test_day_page_links_to_the_previous_and_next_days_with_stories(client, seed_like):
     factories.story("Later", day=datetime.date(2020, 3, 20), cities=[factories.city()])
-    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 15)]))
+    html = get(client, reverse("browse:day", args=[datetime.date(2020, 3, 15)]))
     assert 'href="/on/2020-03-14/" rel="prev"' in html
     assert 'href="/on/2020-03-20/" rel="next"' in html
 
 
 def test_day_page_counts_a_range_as_covering_each_of_its_days(client, seed_like):
     factories.story("Long", start=datetime.date(2020, 3, 1), end=datetime.date(2020, 3, 10))
-    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 13)]))
+    html = get(client, reverse("browse:day", args=[datetime.date(2020, 3, 13)]))
     assert 'href="/on/2020-03-10/" rel="prev"' in html
 
 
 def test_day_without_stories_still_links_onwards(client, seed_like):
-    html = get(client, reverse("stories:day", args=[datetime.date(2020, 3, 1)]))
+    html = get(client, reverse("browse:day", args=[datetime.date(2020, 3, 1)]))
     assert "No story in the archive took place on this day." in html
     assert 'href="/on/2020-03-13/" rel="next"' in html
     assert "No earlier stories" in html
 
 
 def test_timeline_draws_one_linked_bar_per_day_with_stories(client, seed_like):
-    html = get(client, reverse("stories:timeline"))
+    html = get(client, reverse("browse:timeline"))
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert svg.count("<rect") == 3  # 13, 14 and 15 March
     assert '<a href="/on/2020-03-14/" aria-label="Saturday 14 March 2020: 3 stories">' in svg
 
 
 def test_timeline_follows_the_list_filters(client, seed_like):
-    html = get(client, reverse("stories:timeline") + "?country=ES")
+    html = get(client, reverse("browse:timeline") + "?country=ES")
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert 'aria-label="Sunday 15 March 2020: 1 story"' in svg
     assert "/on/2020-03-13/" not in svg
 
 
 def test_timeline_says_how_many_stories_have_no_date(client, seed_like):
-    assert "1 story has no known date" in get(client, reverse("stories:timeline"))
+    assert "1 story has no known date" in get(client, reverse("browse:timeline"))
 
 
 def test_map_draws_a_linked_point_per_city_with_stories(client, seed_like):
-    html = get(client, reverse("stories:map"))
+    html = get(client, reverse("browse:map"))
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert svg.count("<circle") == 5
     assert '<a href="/cities/florence/" aria-label="Florence, Italy: 1 story">' in svg
 
 
 def test_map_draws_country_outlines_from_natural_earth(client, seed_like):
-    html = get(client, reverse("stories:map"))
+    html = get(client, reverse("browse:map"))
     assert html.count('class="has-stories"') == 2  # Italy and Spain
     assert "<path d=" in html
 
 
 def test_map_loads_no_tiles_scripts_or_fonts(client, seed_like):
-    html = get(client, reverse("stories:map"))
+    html = get(client, reverse("browse:map"))
     for tag in ("<script", "<img", "<image", "<iframe", "@font-face", 'src="http'):
         assert tag not in html
     assert '<link rel="stylesheet" href="/static/css/site.css">' in html
 
 
 def test_map_says_which_stories_it_cannot_place(client, seed_like):
-    assert "2 stories are not on the map" in get(client, reverse("stories:map"))
+    assert "2 stories are not on the map" in get(client, reverse("browse:map"))
 
 
 def test_post_text_is_shown_as_text_not_html(client):

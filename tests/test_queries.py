@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from stories import views
+from browse import views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def queries(client, url, per_page, monkeypatch):
 
 @pytest.mark.parametrize("query", ["", ALL_FILTERS], ids=["unfiltered", "all-filters"])
 def test_list_runs_the_same_queries_at_1_and_50_stories_per_page(client, monkeypatch, query):
-    url = reverse("stories:list") + query
+    url = reverse("browse:list") + query
     one = queries(client, url, 1, monkeypatch)
     fifty = queries(client, url, 50, monkeypatch)
     assert one == fifty
@@ -66,19 +66,19 @@ def test_list_stays_within_its_query_budget(
     monkeypatch.setattr(views, "STORIES_PER_PAGE", 50)
     budget = LIST_BUDGET + (UNSEARCHABLE_COUNT if "q=" in query else 0)
     with django_assert_max_num_queries(budget):
-        assert client.get(reverse("stories:list") + query).status_code == 200
+        assert client.get(reverse("browse:list") + query).status_code == 200
 
 
 @pytest.mark.parametrize(
     ("url", "budget"),
     [
-        (reverse("stories:home"), 10),
-        (reverse("stories:cities"), 2),
-        (reverse("stories:city", args=["florence"]), 8),
-        (reverse("stories:performer", args=["maurizio-marchini"]), 8),
+        (reverse("browse:home"), 10),
+        (reverse("browse:cities"), 2),
+        (reverse("browse:city", args=["florence"]), 8),
+        (reverse("browse:performer", args=["maurizio-marchini"]), 8),
         ("/on/2020-03-14/", 8),
-        (reverse("stories:timeline"), 4),
-        (reverse("stories:map"), 5),
+        (reverse("browse:timeline"), 4),
+        (reverse("browse:map"), 5),
     ],
 )
 def test_page_stays_within_its_query_budget(client, django_assert_max_num_queries, url, budget):
@@ -95,7 +95,7 @@ def test_story_page_stays_within_its_query_budget(client, django_assert_max_num_
 
 
 def test_repeated_list_request_reuses_the_cached_counts(client, monkeypatch):
-    url = reverse("stories:list") + ALL_FILTERS
+    url = reverse("browse:list") + ALL_FILTERS
     first = queries(client, url, 20, monkeypatch)
     with CaptureQueriesContext(connection) as again:
         client.get(url)

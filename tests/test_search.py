@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def found(client, words):
-    response = client.get(reverse("stories:list"), {"q": words})
+    response = client.get(reverse("browse:list"), {"q": words})
     assert response.status_code == 200
     html = response.content.decode()
     start = html.index('<section class="results"')

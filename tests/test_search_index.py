@@ -35,7 +35,7 @@ def vector(story):
 
 
 def stories_found(client, words):
-    response = client.get(reverse("stories:list"), {"q": words})
+    response = client.get(reverse("browse:list"), {"q": words})
     assert response.status_code == 200
     return response.content.decode()
 
@@ -229,14 +229,14 @@ def test_the_notice_shows_while_published_stories_are_unsearchable(client):
     draft = factories.story("Applause in Rome, a draft", status=Story.Status.DRAFT)
     forget_vectors(*published, draft)
 
-    response = client.get(reverse("stories:list"), {"q": "Rome"})
+    response = client.get(reverse("browse:list"), {"q": "Rome"})
     assert f"{NOTICE}: 2 stories are not searchable yet." in response.content.decode()
-    assert NOTICE not in client.get(reverse("stories:list")).content.decode()
+    assert NOTICE not in client.get(reverse("browse:list")).content.decode()
 
     search.index_missing_vectors()
 
     # A cache that kept the page revalidates with its ETag and gets the page anew.
-    again = client.get(reverse("stories:list"), {"q": "Rome"}, HTTP_IF_NONE_MATCH=response["ETag"])
+    again = client.get(reverse("browse:list"), {"q": "Rome"}, HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 200
     assert NOTICE not in again.content.decode()
     assert "Applause in Rome 1" in again.content.decode()

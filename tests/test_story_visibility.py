@@ -34,19 +34,19 @@ def test_withdrawn_story_is_gone_for_staff_too(admin_client, withdrawn):
 
 def test_withdrawn_story_leaves_the_home_page(client, withdrawn):
     factories.story("Still public")
-    response = client.get(reverse("stories:home"))
+    response = client.get(reverse("browse:home"))
     assert "Still public" in response.text
     assert "Withdrawn aria" not in response.text
 
 
 def test_withdrawn_story_leaves_its_city_page(client, withdrawn):
-    response = client.get(reverse("stories:city", args=["florence"]))
+    response = client.get(reverse("browse:city", args=["florence"]))
     assert response.status_code == 200
     assert "Withdrawn aria" not in response.text
 
 
 def test_withdrawn_story_leaves_its_performer_page(client, withdrawn):
-    response = client.get(reverse("stories:performer", args=["maurizio-marchini"]))
+    response = client.get(reverse("browse:performer", args=["maurizio-marchini"]))
     assert response.status_code == 200
     assert "Withdrawn aria" not in response.text
 
@@ -74,7 +74,7 @@ def test_logged_in_non_staff_user_gets_404_for_a_draft(client):
 
 
 def test_unknown_story_gives_404(client):
-    assert client.get(reverse("stories:story", args=["no-such-story"])).status_code == 404
+    assert client.get(reverse("browse:story", args=["no-such-story"])).status_code == 404
 
 
 def test_published_story_page_does_not_vary_on_the_cookie(client):
@@ -99,7 +99,7 @@ def test_published_story_without_date_or_place_says_they_are_unknown(client):
 def test_unpublished_story_is_not_on_the_home_page(client, status):
     factories.story("Visible story")
     factories.story("Hidden story", status=status)
-    html = client.get(reverse("stories:home")).content.decode()
+    html = client.get(reverse("browse:home")).content.decode()
     assert "Visible story" in html
     assert "Hidden story" not in html
 

@@ -95,7 +95,7 @@ def uninstall_search_triggers(apps, schema_editor):
 
 
 # One row counting every change to what public pages show; the HTTP ETag is built from it
-# (stories/caching.py), so a conditional GET costs one indexed read even with a million
+# (browse/caching.py), so a conditional GET costs one indexed read even with a million
 # stories. Triggers bump it on any insert, update or delete of the public tables.
 REVISION_TABLE = "stories_archive_revision"
 PUBLIC_TABLES = [

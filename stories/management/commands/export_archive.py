@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from stories.archive_io import describe, export_archive
+from stories.interchange.archive import describe, export_archive
 
 
 class Command(BaseCommand):

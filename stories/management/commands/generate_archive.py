@@ -3,9 +3,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.archive_io import LoadError, describe
+from stories.interchange.archive import LoadError, describe
+from stories.interchange.synthetic import generate_archive
 from stories.management.search_index import index_after_load
-from stories.synthetic import generate_archive
 
 
 class Command(BaseCommand):

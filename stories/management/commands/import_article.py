@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.ingest import ArticleError, describe, import_articles
+from stories.interchange.ingest import ArticleError, describe, import_articles
 
 
 class Command(BaseCommand):

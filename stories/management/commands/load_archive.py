@@ -3,8 +3,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from stories.archive_io import LoadError, describe
-from stories.bulk_load import load_archive
+from stories.interchange.archive import LoadError, describe
+from stories.interchange.bulk_load import load_archive
 from stories.management.search_index import index_after_load
 
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from stories.archive_io import dump_datetime, header, write_archive
-from stories.bulk_load import bulk_load
-from stories.gazetteer import gazetteer, unique_slug
+from stories.interchange.archive import dump_datetime, header, write_archive
+from stories.interchange.bulk_load import bulk_load
+from stories.interchange.gazetteer import gazetteer, unique_slug
 from stories.models import LinkedPost, Performer, Story
 
 FIRST_DAY = datetime.date(2020, 3, 1)

@@ -21,7 +21,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
-from stories.gazetteer import CITY, COUNTRY, REGION, gazetteer, unique_slug
+from stories.interchange.gazetteer import CITY, COUNTRY, REGION, gazetteer, unique_slug
 from stories.models import City, Country, LinkedPost, Region, SourceArticle, Story
 
 HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\s")

@@ -1,5 +1,5 @@
 """The whole archive as JSON Lines: the format, the export, and reading a file back.
-docs/archive-format.md describes the format for people; stories/bulk_load.py loads it.
+docs/archive-format.md describes the format for people; stories/interchange/bulk_load.py loads it.
 
 The columns come from the models' metadata (concrete fields and many-to-many fields), so
 fields added to the archive's models travel without changes here. Fields the database

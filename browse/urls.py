@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from stories import views
+from browse import views
 
 
 class IsoDateConverter:
@@ -19,7 +19,7 @@ class IsoDateConverter:
 
 register_converter(IsoDateConverter, "isodate")
 
-app_name = "stories"
+app_name = "browse"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -59,7 +59,7 @@ class Links:
             kept = [v for v in values if v.strip()]
             if kept and name != "page":
                 self.data.setlist(name, kept)
-        self.base = reverse("stories:list")
+        self.base = reverse("browse:list")
 
     def _url(self, data):
         query = data.urlencode()

@@ -11,9 +11,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 
-from stories import facets, maps, search, timeline
-from stories.caching import cached, public_page
-from stories.filters import MAX_PAGE, SORTS, StoryFilter
+from browse import facets, maps, timeline
+from browse.caching import cached, public_page
+from browse.filters import MAX_PAGE, SORTS, StoryFilter
+from stories import search
 from stories.models import City, LinkedPost, Performer, Story
 
 STORIES_PER_PAGE = 20
@@ -65,7 +66,7 @@ def invalid_filters(request, filterset):
         "sorts": SORTS,
         "given_cities": request.GET.getlist("city"),
     }
-    return render(request, "stories/story_list.html", context, status=400)
+    return render(request, "browse/story_list.html", context, status=400)
 
 
 @public_page
@@ -83,7 +84,7 @@ def home(request):
     counts = cached(request, "home-counts", count)
     newest = story_cards(published.order_by(F("start_date").desc(nulls_last=True), "title"))
     context = {"counts": counts, "stories": newest[:NEWEST_ON_HOME], "sorts": SORTS}
-    return render(request, "stories/home.html", context)
+    return render(request, "browse/home.html", context)
 
 
 @public_page
@@ -112,7 +113,7 @@ def story_list(request):
         "chip_labels": ", ".join(chip.label for chip in chips),
         "query": query,
     }
-    return render(request, "stories/story_list.html", context)
+    return render(request, "browse/story_list.html", context)
 
 
 def unsearchable_count(request, filterset):
@@ -131,7 +132,7 @@ def story_detail(request, slug):
     if story is None:
         return unpublished_story(request, slug)
     return render(
-        request, "stories/story_detail.html", {"story": story, "related": related_to(story)}
+        request, "browse/story_detail.html", {"story": story, "related": related_to(story)}
     )
 
 
@@ -151,11 +152,11 @@ def unpublished_story(request, slug):
     if status is None:
         raise Http404("No such story.")
     if status == Story.Status.WITHDRAWN:
-        return render(request, "stories/story_gone.html", status=410)
+        return render(request, "browse/story_gone.html", status=410)
     if not (request.user.is_staff and request.user.has_perm("stories.view_story")):
         raise Http404("No such story.")
     story = story_page(Story.objects.all()).get(slug=slug)
-    response = render(request, "stories/story_preview.html", {"story": story, "related": []})
+    response = render(request, "browse/story_preview.html", {"story": story, "related": []})
     add_never_cache_headers(response)
     return response
 
@@ -185,16 +186,14 @@ def city_list(request):
         .order_by("country__name", "name")
     )
     cities = cached(request, "city-list", lambda: list(cities))
-    return render(request, "stories/city_list.html", {"cities": cities})
+    return render(request, "browse/city_list.html", {"cities": cities})
 
 
 @public_page
 def city_detail(request, slug):
     city = get_object_or_404(City.objects.select_related("country", "region"), slug=slug)
     page = paginate(request, story_cards(Story.objects.published().filter(cities=city)))
-    return render(
-        request, "stories/city_detail.html", {"city": city, "page": page, "stories": page}
-    )
+    return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
 
 
 @public_page
@@ -203,7 +202,7 @@ def performer_detail(request, slug):
     page = paginate(request, story_cards(Story.objects.published().filter(performers=performer)))
     return render(
         request,
-        "stories/performer_detail.html",
+        "browse/performer_detail.html",
         {"performer": performer, "page": page, "stories": page},
     )
 
@@ -234,7 +233,7 @@ def day_detail(request, day):
     )
     return render(
         request,
-        "stories/day_detail.html",
+        "browse/day_detail.html",
         {
             "day": day,
             "page": page,
@@ -266,7 +265,7 @@ def timeline_view(request):
         }
 
     context = {**cached(request, f"timeline:{query}", compute), "query": query}
-    return render(request, "stories/timeline.html", context)
+    return render(request, "browse/timeline.html", context)
 
 
 @public_page
@@ -295,4 +294,4 @@ def map_view(request):
         }
 
     context = {**cached(request, f"map:{query}", compute), "query": query}
-    return render(request, "stories/map.html", context)
+    return render(request, "browse/map.html", context)

@@ -37,7 +37,7 @@ from django.utils import timezone
 from psycopg._copy_base import TextFormatter  # the formatter behind Copy.write_row
 from psycopg.adapt import Transformer
 
-from stories.archive_io import (
+from stories.interchange.archive import (
     ARCHIVE_MODELS,
     POST_MODEL,
     STORY_MODEL,
