@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY archive ./archive
+COPY browse ./browse
 COPY stories ./stories
 COPY templates ./templates
 COPY static ./static
