@@ -71,8 +71,12 @@ def story(
 
 
 def post(story, **fields):
+    """A post, normalised as the admin and the importer do (handle, platform)."""
     fields.setdefault("position", story.posts.count() + 1)
-    return LinkedPost.objects.create(story=story, **fields)
+    obj = LinkedPost(story=story, **fields)
+    obj.normalise()
+    obj.save()
+    return obj
 
 
 def user(username="editor", group=None, **fields):

@@ -68,15 +68,22 @@ def test_published_story_needs_a_publication_time():
         Story.objects.create(title="T", slug="t", status=Story.Status.PUBLISHED)
 
 
-def test_post_handle_is_stored_without_at_sign():
-    post = factories.post(factories.story(), handle="@MuhammadLila")
-    post.refresh_from_db()
+def test_normalise_strips_the_at_sign_and_spaces_from_the_handle():
+    post = LinkedPost(handle=" @MuhammadLila ")
+    post.normalise()
     assert post.handle == "MuhammadLila"
 
 
-def test_post_platform_is_derived_from_the_media_link_when_there_is_no_url():
-    post = factories.post(factories.story(), media_url="https://pic.twitter.com/yVgADAU9bt")
+def test_normalise_derives_the_platform_from_the_media_link_when_there_is_no_url():
+    post = LinkedPost(media_url="https://pic.twitter.com/yVgADAU9bt")
+    post.normalise()
     assert post.platform == LinkedPost.Platform.TWITTER
+
+
+def test_normalise_keeps_a_platform_given():
+    post = LinkedPost(url="https://example.org/post", platform=LinkedPost.Platform.OTHER)
+    post.normalise()
+    assert post.platform == LinkedPost.Platform.OTHER
 
 
 @pytest.mark.parametrize(
