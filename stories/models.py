@@ -459,6 +459,13 @@ class LinkedPost(models.Model):
             models.UniqueConstraint(
                 fields=["story", "position"], name="stories_post_unique_position"
             ),
+            # normalise() strips the "@"; this holds for bulk loads and raw SQL too.
+            models.CheckConstraint(
+                condition=~Q(handle__startswith="@"),
+                name="stories_post_handle_without_at",
+                violation_error_message="Give the handle without the “@”: MuhammadLila, "
+                "not @MuhammadLila.",
+            ),
         ]
         indexes = [
             # The platform facet and filter: WHERE platform = ... (joined to the story).
@@ -489,7 +496,8 @@ class LinkedPost(models.Model):
         through clean(), the tests' factories directly, and the article importer takes the
         platform from `derived_platform` (its handles never carry an "@"). Bulk loads do
         not: the archive format carries each post's platform explicitly, and a load gives
-        back the archive as it was exported.
+        back the archive as it was exported. On every path the database refuses a handle
+        that starts with "@" (stories_post_handle_without_at).
         """
         self.handle = self.handle.strip().removeprefix("@")
         if not self.platform:

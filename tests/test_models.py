@@ -86,6 +86,22 @@ def test_normalise_keeps_a_platform_given():
     assert post.platform == LinkedPost.Platform.OTHER
 
 
+def test_handle_starting_with_at_sign_is_rejected_by_the_database():
+    story = factories.story()
+    with (
+        pytest.raises(IntegrityError, match="stories_post_handle_without_at"),
+        transaction.atomic(),
+    ):
+        LinkedPost.objects.create(story=story, handle="@MuhammadLila")
+    assert not LinkedPost.objects.exists()
+
+
+def test_handle_starting_with_at_sign_is_explained_by_validation():
+    post = LinkedPost(story=factories.story(), handle="@@MuhammadLila")
+    with pytest.raises(ValidationError, match="Give the handle without the “@”"):
+        post.full_clean()
+
+
 @pytest.mark.parametrize(
     ("url", "platform"),
     [
