@@ -149,10 +149,6 @@ def unindexed_story_count(queryset=None):
     return queryset.filter(search_vector__isnull=True).count()
 
 
-def search_is_complete():
-    return unindexed_story_count() == 0
-
-
 def index_missing_vectors(*, batch_size=5000, workers=2, progress=False):
     """Fill in the vector of every story that has none (after a bulk load); returns how many.
 
@@ -250,7 +246,7 @@ def _run_in_threads(batches, workers, bar):
     def work():
         try:
             counts.append(batches.run(bar))
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+        except BaseException as exc:  # handed to the calling thread, which raises it
             errors.append(exc)
             batches.stopped.set()
         finally:

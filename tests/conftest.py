@@ -8,16 +8,8 @@ from django.db import connection
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Pages render without a prior collectstatic; the manifest storage is tested by CI's smoke run.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    """Tests render pages without running collectstatic first (no hashed-name manifest)."""
+    # Pages render without a prior collectstatic (no hashed-name manifest); the manifest
+    # storage is tested by CI's smoke run.
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -32,6 +24,34 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def editor(db):
+    """A staff user in the Editors group, who may do everything, publishing included."""
+    from tests import factories
+
+    return factories.user("editor", group="Editors")
+
+
+@pytest.fixture
+def contributor(db):
+    """A staff user in the Contributors group, who writes drafts and submits them for review."""
+    from tests import factories
+
+    return factories.user("contributor", group="Contributors")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def contributor_client(client, contributor):
+    client.force_login(contributor)
+    return client
 
 
 def pytest_collection_modifyitems(config, items):

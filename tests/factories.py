@@ -71,8 +71,12 @@ def story(
 
 
 def post(story, **fields):
+    """A post, normalised as the admin and the importer do (handle, platform)."""
     fields.setdefault("position", story.posts.count() + 1)
-    return LinkedPost.objects.create(story=story, **fields)
+    obj = LinkedPost(story=story, **fields)
+    obj.normalise()
+    obj.save()
+    return obj
 
 
 def user(username="editor", group=None, **fields):
@@ -164,3 +168,33 @@ def seed_like():
         text="From my balcony in Turin, Italy. Free concert performed by fellow balcony dwellers.",
     )
     return stories
+
+
+def story_form(story, **changes):
+    """The admin change form's fields for `story` as the browser posts them, with no posts
+    inline: data for `client.post`, not a saved object."""
+
+    def pks(field):
+        return [obj.pk for obj in getattr(story, field).all()] if story.pk else []
+
+    data = {
+        "title": story.title,
+        "slug": story.slug,
+        "kind": story.kind,
+        "summary": story.summary,
+        "body": story.body,
+        "start_date": story.start_date or "",
+        "end_date": story.end_date or "",
+        "cities": pks("cities"),
+        "regions": pks("regions"),
+        "countries": pks("countries"),
+        "performers": pks("performers"),
+        "sources": pks("sources"),
+        "curator_notes": story.curator_notes,
+        "posts-TOTAL_FORMS": "0",
+        "posts-INITIAL_FORMS": "0",
+        "posts-MIN_NUM_FORMS": "0",
+        "posts-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}

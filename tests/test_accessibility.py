@@ -62,7 +62,7 @@ def test_nu_html_checker_reports_no_errors(archive, tmp_path):
     files = []
     for name, path in PAGES.items():
         try:
-            body = urllib.request.urlopen(archive + path).read()  # noqa: S310 (local server)
+            body = urllib.request.urlopen(archive + path).read()  # the local test server
         except urllib.error.HTTPError as error:  # the 400 page is served as an error
             body = error.read()
         file = tmp_path / f"{name}.html"

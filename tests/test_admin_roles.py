@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from stories.models import City, LinkedPost, Story
 from tests import factories
+from tests.factories import story_form
 
 pytestmark = pytest.mark.django_db
 
@@ -15,47 +16,6 @@ CHANGELIST = "admin:stories_story_changelist"
 
 def change_url(story):
     return reverse("admin:stories_story_change", args=[story.pk])
-
-
-@pytest.fixture
-def editor_client(client):
-    client.force_login(factories.user("editor", group="Editors"))
-    return client
-
-
-@pytest.fixture
-def contributor_client(client):
-    client.force_login(factories.user("contributor", group="Contributors"))
-    return client
-
-
-def story_form(story, **changes):
-    """The change form's fields as the browser posts them, with no posts inline."""
-
-    def pks(field):
-        return [obj.pk for obj in getattr(story, field).all()] if story.pk else []
-
-    data = {
-        "title": story.title,
-        "slug": story.slug,
-        "kind": story.kind,
-        "summary": story.summary,
-        "body": story.body,
-        "start_date": story.start_date or "",
-        "end_date": story.end_date or "",
-        "cities": pks("cities"),
-        "regions": pks("regions"),
-        "countries": pks("countries"),
-        "performers": pks("performers"),
-        "sources": pks("sources"),
-        "curator_notes": story.curator_notes,
-        "posts-TOTAL_FORMS": "0",
-        "posts-INITIAL_FORMS": "0",
-        "posts-MIN_NUM_FORMS": "0",
-        "posts-MAX_NUM_FORMS": "1000",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def draft(title="A draft", **fields):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from stories.models import LinkedPost, SourceArticle, Story
 from tests import factories
-from tests.test_admin_roles import story_form
+from tests.factories import story_form
 
 pytestmark = pytest.mark.django_db
 

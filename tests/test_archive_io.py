@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -255,6 +256,40 @@ def test_row_the_database_refuses_stops_naming_where_and_why(seed_export):
     # PostgreSQL names the row (line N); SQLite the batch it was in (lines N-M).
     with pytest.raises(CommandError, match=r"lines? \d+(-\d+)?: the database refused .*dates"):
         load(seed_export)
+    assert not Story.objects.exists()
+
+
+def refused_lines(message):
+    """The line numbers a refusal names: "line N", or a batch's "lines N-M"."""
+    first, last = re.search(r"lines? (\d+)(?:-(\d+))?:", message).groups()
+    return range(int(first), int(last or first) + 1)
+
+
+def test_post_handle_starting_with_at_sign_is_refused_naming_its_line(seed_export):
+    records = lines(seed_export)
+    number, post = next(
+        (i, r) for i, r in enumerate(records, 1) if r.get("fields", {}).get("handle")
+    )
+    post["fields"]["handle"] = "@" + post["fields"]["handle"]
+    write_lines(seed_export, records)
+    # The constraint refuses it: the bulk load does not strip the "@" as the admin does.
+    with pytest.raises(CommandError, match="stories_post_handle_without_at") as refusal:
+        load(seed_export)
+    assert number in refused_lines(str(refusal.value))
+    assert not LinkedPost.objects.exists()
+
+
+def test_story_with_a_start_date_but_no_end_date_is_refused(seed_export):
+    records = lines(seed_export)
+    number, story = next(
+        (i, r) for i, r in enumerate(records, 1) if r.get("fields", {}).get("end_date")
+    )
+    story["fields"]["end_date"] = None
+    write_lines(seed_export, records)
+    # Story.clean() would make it a one-day story; the bulk load leaves that to the database.
+    with pytest.raises(CommandError, match="stories_story_dates_both_or_neither") as refusal:
+        load(seed_export)
+    assert number in refused_lines(str(refusal.value))
     assert not Story.objects.exists()
 
 

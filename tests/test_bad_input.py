@@ -107,10 +107,16 @@ def test_unknown_city_page_gives_404(client):
     assert client.get(reverse("browse:city", args=["atlantis"])).status_code == 404
 
 
-def test_unknown_parameters_are_ignored(client):
+def test_unknown_parameters_are_ignored(client, florence_story):
     response = client.get(reverse("browse:list"), {"utm_source": "x\x00y"})
     assert response.status_code == 200
+    html = response.content.decode()
+    assert florence_story.get_absolute_url() in html
+    assert florence_story.title in html
+    assert 'role="alert"' not in html  # no error summary
 
 
 def test_post_to_the_list_is_not_allowed(client):
-    assert client.post(reverse("browse:list")).status_code == 405
+    response = client.post(reverse("browse:list"))
+    assert response.status_code == 405
+    assert sorted(response["Allow"].split(", ")) == ["GET", "HEAD"]

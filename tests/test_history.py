@@ -7,22 +7,11 @@ from django.urls import reverse
 from stories import workflow
 from stories.models import City, LinkedPost, Performer, SourceArticle, Story
 from tests import factories
-from tests.test_admin_roles import story_form
+from tests.factories import story_form
 
 pytestmark = pytest.mark.django_db
 
 Status = Story.Status
-
-
-@pytest.fixture
-def editor():
-    return factories.user("editor", group="Editors")
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    client.force_login(editor)
-    return client
 
 
 def history_url(story):

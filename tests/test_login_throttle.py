@@ -12,15 +12,10 @@ from django.urls import reverse
 
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("editor")]
 
 LOGIN = reverse("admin:login")
 PASSWORD = "a-long-test-password"
-
-
-@pytest.fixture(autouse=True)
-def editor():
-    return factories.user("editor", group="Editors")
 
 
 def log_in(client, password, username="editor", address="192.0.2.1"):

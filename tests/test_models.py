@@ -31,7 +31,8 @@ def test_start_date_without_end_date_is_rejected():
 
 def test_story_without_any_date_is_allowed():
     story = factories.story(title="Undated")
-    assert story.start_date is None
+    story.full_clean()
+    assert Story.objects.get(start_date__isnull=True, end_date__isnull=True) == story
 
 
 def test_duplicate_post_url_is_rejected():
@@ -55,10 +56,11 @@ def test_duplicate_story_slug_is_rejected():
 
 
 def test_duplicate_city_slug_is_rejected():
-    florence = factories.city("Florence", "IT")
+    factories.city("Florence", "IT")
     with pytest.raises(IntegrityError), transaction.atomic():
         City.objects.create(name="Florence", slug="florence", country=factories.country("US"))
-    assert florence.slug == "florence"
+    # The first Florence is kept as it was, and the second is not stored.
+    assert list(City.objects.values_list("slug", "country__code")) == [("florence", "IT")]
 
 
 def test_published_story_needs_a_publication_time():
@@ -66,15 +68,38 @@ def test_published_story_needs_a_publication_time():
         Story.objects.create(title="T", slug="t", status=Story.Status.PUBLISHED)
 
 
-def test_post_handle_is_stored_without_at_sign():
-    post = factories.post(factories.story(), handle="@MuhammadLila")
-    post.refresh_from_db()
+def test_normalise_strips_the_at_sign_and_spaces_from_the_handle():
+    post = LinkedPost(handle=" @MuhammadLila ")
+    post.normalise()
     assert post.handle == "MuhammadLila"
 
 
-def test_post_platform_is_derived_from_the_media_link_when_there_is_no_url():
-    post = factories.post(factories.story(), media_url="https://pic.twitter.com/yVgADAU9bt")
+def test_normalise_derives_the_platform_from_the_media_link_when_there_is_no_url():
+    post = LinkedPost(media_url="https://pic.twitter.com/yVgADAU9bt")
+    post.normalise()
     assert post.platform == LinkedPost.Platform.TWITTER
+
+
+def test_normalise_keeps_a_platform_given():
+    post = LinkedPost(url="https://example.org/post", platform=LinkedPost.Platform.OTHER)
+    post.normalise()
+    assert post.platform == LinkedPost.Platform.OTHER
+
+
+def test_handle_starting_with_at_sign_is_rejected_by_the_database():
+    story = factories.story()
+    with (
+        pytest.raises(IntegrityError, match="stories_post_handle_without_at"),
+        transaction.atomic(),
+    ):
+        LinkedPost.objects.create(story=story, handle="@MuhammadLila")
+    assert not LinkedPost.objects.exists()
+
+
+def test_handle_starting_with_at_sign_is_explained_by_validation():
+    post = LinkedPost(story=factories.story(), handle="@@MuhammadLila")
+    with pytest.raises(ValidationError, match="Give the handle without the “@”"):
+        post.full_clean()
 
 
 @pytest.mark.parametrize(

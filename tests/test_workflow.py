@@ -12,16 +12,6 @@ pytestmark = pytest.mark.django_db
 Status = Story.Status
 
 
-@pytest.fixture
-def editor():
-    return factories.user("editor", group="Editors")
-
-
-@pytest.fixture
-def contributor():
-    return factories.user("contributor", group="Contributors")
-
-
 def draft(title="A draft", with_source=True, **fields):
     sources = [factories.source()] if with_source else []
     return factories.story(title, status=Status.DRAFT, sources=sources, **fields)

@@ -313,6 +313,7 @@ class Importer:
                 story=story,
                 position=position,
                 url=post.url,
+                platform=LinkedPost.derived_platform(post.url, post.media_url),
                 author_name=post.author_name,
                 handle=post.handle,
                 posted_on=post.posted_on,

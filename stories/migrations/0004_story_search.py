@@ -97,6 +97,8 @@ def uninstall_search_triggers(apps, schema_editor):
 # One row counting every change to what public pages show; the HTTP ETag is built from it
 # (browse/caching.py), so a conditional GET costs one indexed read even with a million
 # stories. Triggers bump it on any insert, update or delete of the public tables.
+# stories/revision.py derives the public tables from the models, and tests/test_triggers.py
+# checks that each has its trigger: a new public table needs a migration that adds one.
 REVISION_TABLE = "stories_archive_revision"
 PUBLIC_TABLES = [
     "stories_country",
