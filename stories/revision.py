@@ -8,7 +8,7 @@ named `<table>_revision`. A public table without its trigger would serve stale p
 
 `public_tables()` is THE rule for which tables those are, read from the models, so that a new
 model or many-to-many field counts as public without anyone remembering to list it; the tests
-(tests/test_revision.py) then fail until a migration gives its table the trigger.
+(tests/test_triggers.py) then fail until a migration gives its table the trigger.
 """
 
 from django.apps import apps
