@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from browse import maps, views
@@ -28,6 +29,15 @@ def test_home_says_what_the_archive_holds(client, seed_like):
     assert "5 cities" in html
     assert "2 countries" in html
     assert "2 archived posts" in html
+
+
+def test_home_counts_keep_their_thousands_separator(rf):
+    counts = {"stories": 12345, "cities": 1, "countries": 1000, "posts": 2}
+    html = render_to_string("browse/home.html", {"counts": counts}, request=rf.get("/"))
+    assert "<strong>12,345 stories</strong>" in html
+    assert "<strong>1 city</strong>" in html
+    assert "<strong>1,000 countries</strong>" in html
+    assert "<strong>2 archived posts</strong>" in html
 
 
 def test_home_links_to_cities_timeline_and_map(client, seed_like):
