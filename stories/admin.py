@@ -188,7 +188,7 @@ class EventMonthFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         months = Story.objects.dates("start_date", "month")
-        return [(f"{m:%Y-%m}", date_format(m, "F Y")) for m in months] + [
+        return [(f"{m:%Y-%m}", date_format(m, "YEAR_MONTH_FORMAT")) for m in months] + [
             (self.UNKNOWN, gettext("Date unknown"))
         ]
 
