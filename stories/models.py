@@ -79,6 +79,7 @@ class Region(models.Model):
         ]
 
     def __str__(self):
+        # Translators: a region and its country: "Sicily, Italy".
         return gettext("%(region)s, %(country)s") % {"region": self.name, "country": self.country}
 
     def natural_key(self):
@@ -578,6 +579,7 @@ class LoadRecord(models.Model):
         ]
 
     def __str__(self):
+        # Translators: a bulk load: "load_archive from archive.jsonl at 2020-03-16 09:30".
         return gettext("%(command)s from %(source)s at %(time)s") % {
             "command": self.command,
             "source": self.source,
