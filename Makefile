@@ -22,11 +22,15 @@ run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py loaddata seed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## What the browser and validity tests need: Debian's Chromium, Java, the npm checkers.
+## What the browser, validity and translation tests need: Debian's Chromium and gettext
+## (makemessages runs xgettext), Java, the npm checkers.
 test-tools:
 	@command -v /usr/bin/chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Install Debian's chromium package (sudo apt-get install chromium)" >&2; exit 1; fi; }
+	@command -v xgettext >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq gettext; \
+	  else echo "Install Debian's gettext package (sudo apt-get install gettext)" >&2; exit 1; fi; }
 	npm install --no-audit --no-fund --silent
 
 ## Installs the test dependencies and runs every test.

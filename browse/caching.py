@@ -6,6 +6,7 @@ from functools import wraps
 from django.core.cache import cache
 from django.db import connection
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.views.decorators.http import condition, require_safe
 
 MAX_AGE = 300  # seconds a browser or shared cache may reuse a page without asking
@@ -31,8 +32,9 @@ def archive_revision(request=None):
 
 
 def archive_etag(request, *args, **kwargs):
-    """Changes whenever the archive does (and with each release of the templates)."""
-    return f'"{RELEASE}-{archive_revision(request)}"'
+    """Changes whenever the archive does, with each release of the templates, and differs
+    between the languages a page is served in (pages `Vary: Accept-Language`)."""
+    return f'"{RELEASE}-{get_language()}-{archive_revision(request)}"'
 
 
 def cached(request, name, compute, timeout=3600):
@@ -41,7 +43,7 @@ def cached(request, name, compute, timeout=3600):
     Facet counts over a million stories take seconds; the archive changes when curators
     publish, so most requests can reuse the counts of an earlier one.
     """
-    key = f"{name}:{archive_revision(request)}"
+    key = f"{name}:{get_language()}:{archive_revision(request)}"
     if len(key) > 200:
         key = hashlib.sha256(key.encode()).hexdigest()
     value = cache.get(key)

@@ -4,6 +4,11 @@ The outlines are Natural Earth's public-domain 1:50m Admin 0 countries, as TopoJ
 npm package world-atlas (static/map/countries-50m.json). They are decoded once per process,
 cropped to the area the archive's cities cover and simplified to the drawing's resolution,
 so a page carries only the coastlines it shows. No tiles, scripts or fonts from elsewhere.
+
+Each outline carries its country's ISO 3166-1 numeric code as its `id` ("380" for Italy);
+the archive's countries are matched by it, never by name (Natural Earth's English short
+names, "Bosnia and Herz.", differ from the archive's). A few outlines have no code (Kosovo,
+Somaliland, N. Cyprus): they are drawn but never highlighted.
 """
 
 import json
@@ -11,7 +16,9 @@ import math
 from dataclasses import dataclass
 from functools import cache
 
+import pycountry
 from django.conf import settings
+from django.utils.translation import ngettext
 
 OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
 WIDTH = 960
@@ -24,6 +31,7 @@ LABELLED = 20  # the busiest cities get a name beside their point
 @dataclass
 class Shape:
     name: str
+    code: str  # ISO 3166-1 numeric, "" where Natural Earth gives none
     bbox: tuple  # (west, south, east, north)
     rings: list  # lists of (lon, lat)
 
@@ -63,6 +71,7 @@ def country_shapes():
         shapes.append(
             Shape(
                 name=geometry.get("properties", {}).get("name", ""),
+                code=geometry.get("id", ""),
                 bbox=(min(lons), min(lats), max(lons), max(lats)),
                 rings=rings,
             )
@@ -150,8 +159,11 @@ class Point:
 
     @property
     def label(self):
-        noun = "story" if self.count == 1 else "stories"
-        return f"{self.city.name}, {self.city.country.name}: {self.count} {noun}"
+        return ngettext(
+            "%(city)s, %(country)s: %(count)s story",
+            "%(city)s, %(country)s: %(count)s stories",
+            self.count,
+        ) % {"city": self.city.name, "country": self.city.country.name, "count": self.count}
 
     @property
     def label_x(self):
@@ -162,8 +174,17 @@ class Point:
         return round(self.y + 4, 1)
 
 
+def numeric_code(alpha_2):
+    """The ISO 3166-1 numeric code ("840") of an alpha-2 code ("US"); None if it has none."""
+    country = pycountry.countries.get(alpha_2=alpha_2)
+    return country.numeric if country else None
+
+
 def draw(cities_with_counts, highlighted_countries=()):
-    """Countries and city points for the template: [(city, count)] -> drawing dict."""
+    """Countries and city points for the template: [(city, count)] -> drawing dict.
+
+    `highlighted_countries` are ISO 3166-1 alpha-2 codes ("IT"), the countries with stories.
+    """
     located = [
         (city, count)
         for city, count in cities_with_counts
@@ -172,7 +193,7 @@ def draw(cities_with_counts, highlighted_countries=()):
     coords = [(float(city.longitude), float(city.latitude)) for city, _ in located]
     project = Projection(*view_box(coords))
     west, south, east, north = project.west, project.south, project.east, project.north
-    highlighted = set(highlighted_countries)
+    highlighted = {numeric_code(code) for code in highlighted_countries} - {None}
     countries = []
     for shape in country_shapes():
         w, s, e, n = shape.bbox
@@ -180,7 +201,7 @@ def draw(cities_with_counts, highlighted_countries=()):
             continue
         path = outline_path(shape, project)
         if path:
-            countries.append({"name": shape.name, "path": path, "has": shape.name in highlighted})
+            countries.append({"name": shape.name, "path": path, "has": shape.code in highlighted})
     busiest = sorted(located, key=lambda pair: -pair[1])[:LABELLED]
     labelled = {city.pk for city, _ in busiest}
     points = []

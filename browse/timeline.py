@@ -5,7 +5,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count
-from django.utils.dateformat import format as format_date
+from django.utils.formats import date_format
+from django.utils.translation import ngettext
 
 WIDTH = 960
 HEIGHT = 300
@@ -27,8 +28,10 @@ class Bar:
 
     @property
     def label(self):
-        noun = "story" if self.count == 1 else "stories"
-        return f"{format_date(self.day, 'l j F Y')}: {self.count} {noun}"
+        return ngettext("%(day)s: %(count)s story", "%(day)s: %(count)s stories", self.count) % {
+            "day": date_format(self.day, "l j F Y"),
+            "count": self.count,
+        }
 
 
 @dataclass
@@ -94,13 +97,13 @@ def chart(per_day):
         for offset in range(0, days, every):
             day = first + _span(offset)
             x = MARGIN_LEFT + offset * step + step / 2
-            ticks.append(Tick(round(x, 2), format_date(day, "j M")))
+            ticks.append(Tick(round(x, 2), date_format(day, "j M")))
     else:
         month = first.replace(day=1)
         while month <= last:
             if month >= first:
                 x = MARGIN_LEFT + (month - first).days * step
-                ticks.append(Tick(round(x, 2), format_date(month, "M Y")))
+                ticks.append(Tick(round(x, 2), date_format(month, "M Y")))
             month = (month + _span(32)).replace(day=1)
     return {
         "bars": bars,

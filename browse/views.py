@@ -283,7 +283,7 @@ def map_view(request):
             .select_related("country")
             .order_by("country__name", "name")
         )
-        countries = [name for _, name, _ in facets.country_counts(filterset.qs)]
+        countries = [code for code, _, _ in facets.country_counts(filterset.qs)]
         located = Story.cities.through.objects.filter(
             story=OuterRef("pk"), city__latitude__isnull=False
         )

@@ -15,6 +15,9 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
@@ -143,7 +146,7 @@ class LinkedPostInline(admin.StackedInline):
 class CountryFilter(admin.SimpleListFilter):
     """A story is in a country through a city, a region or the country itself."""
 
-    title = "country"
+    title = _("country")
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
@@ -162,7 +165,7 @@ class CountryFilter(admin.SimpleListFilter):
 
 
 class CityFilter(admin.SimpleListFilter):
-    title = "city"
+    title = _("city")
     parameter_name = "city"
 
     def lookups(self, request, model_admin):
@@ -179,13 +182,15 @@ class CityFilter(admin.SimpleListFilter):
 class EventMonthFilter(admin.SimpleListFilter):
     """Stories whose date range overlaps a month, or whose date is unknown."""
 
-    title = "event date"
+    title = _("event date")
     parameter_name = "month"
     UNKNOWN = "unknown"
 
     def lookups(self, request, model_admin):
         months = Story.objects.dates("start_date", "month")
-        return [(f"{m:%Y-%m}", f"{m:%B %Y}") for m in months] + [(self.UNKNOWN, "Date unknown")]
+        return [(f"{m:%Y-%m}", date_format(m, "YEAR_MONTH_FORMAT")) for m in months] + [
+            (self.UNKNOWN, gettext("Date unknown"))
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -203,15 +208,21 @@ class EventMonthFilter(admin.SimpleListFilter):
         )
 
 
-@admin.action(description="Delete selected stories never published", permissions=["delete"])
+@admin.action(description=_("Delete selected stories never published"), permissions=["delete"])
 def delete_selected(modeladmin, request, queryset):
     """Django's delete (with its confirmation page), for stories never published only."""
     kept = queryset.filter(published_at__isnull=False).count()
     if kept:
         modeladmin.message_user(
             request,
-            f"{kept} skipped: a story that has been published is never deleted "
-            f"(withdraw it instead).",
+            ngettext(
+                "%(count)s skipped: a story that has been published is never deleted "
+                "(withdraw it instead).",
+                "%(count)s skipped: a story that has been published is never deleted "
+                "(withdraw it instead).",
+                kept,
+            )
+            % {"count": kept},
             messages.WARNING,
         )
     deletable = queryset.filter(published_at__isnull=True)
@@ -224,10 +235,7 @@ def transition_action(name):
     transition = workflow.TRANSITIONS[name]
     permission = "publish" if transition.permission == "stories.publish_story" else "change"
 
-    verb, _, rest = f"{transition.label} ".partition(" ")
-    description = f"{verb} selected stories {rest}".strip()  # "Submit selected stories for review"
-
-    @admin.action(description=description, permissions=[permission])
+    @admin.action(description=transition.action, permissions=[permission])
     def action(modeladmin, request, queryset):
         report = workflow.apply(queryset, name, request.user)
         level = messages.WARNING if report.skipped else messages.SUCCESS
@@ -269,12 +277,12 @@ class StoryAdmin(HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
         (
-            "When and where",
+            _("When and where"),
             {"fields": [("start_date", "end_date"), "cities", "regions", "countries"]},
         ),
-        ("Who and from what", {"fields": ["performers", "sources"]}),
+        (_("Who and from what"), {"fields": ["performers", "sources"]}),
         (
-            "Editorial",
+            _("Editorial"),
             {"fields": ["status", "published_at", "curator_notes", ("created_at", "updated_at")]},
         ),
     ]
@@ -297,19 +305,21 @@ class StoryAdmin(HistoryAdmin):
         terms = " ".join(term.removeprefix("@") for term in search_term.split())
         return super().get_search_results(request, queryset, terms)
 
-    @admin.display(description="posts", ordering="post_count")
+    @admin.display(description=_("posts"), ordering="post_count")
     def post_count(self, story):
         return story.post_count
 
-    @admin.display(description="places")
+    @admin.display(description=_("places"))
     def places(self, story):
         names = [c.name for c in story.cities.all()] or [r.name for r in story.regions.all()]
         names = names or [c.name for c in story.countries.all()]
-        return ", ".join(names) or "unknown"
+        # Translators: between the names of places or performers in the admin's story list.
+        return pgettext("list of names", ", ").join(names) or gettext("unknown")
 
-    @admin.display(description="performers")
+    @admin.display(description=_("performers"))
     def performer_names(self, story):
-        return ", ".join(p.name for p in story.performers.all()) or "unknown"
+        names = [p.name for p in story.performers.all()]
+        return pgettext("list of names", ", ").join(names) or gettext("unknown")
 
     # Permissions ----------------------------------------------------------------------
 
@@ -361,7 +371,7 @@ class StoryAdmin(HistoryAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": Story._meta,
-            "title": "Deleted drafts",
+            "title": gettext("Deleted drafts"),
             "deleted": deleted_stories(Story),
         }
         return TemplateResponse(request, "admin/stories/story/deleted.html", context)
@@ -394,7 +404,9 @@ class StoryAdmin(HistoryAdmin):
         current = Story.objects.filter(pk=obj.pk).first() if obj.pk else None
         record = getattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
         if record is not None:
-            obj._change_reason = f"Restored the version of {record.history_date:%Y-%m-%d %H:%M}"
+            obj._change_reason = gettext("Restored the version of %(time)s") % {
+                "time": f"{record.history_date:%Y-%m-%d %H:%M}"
+            }
         if current is not None:
             record_baseline(Story, obj.pk)
             # Status and publication time change only through the workflow, never by
@@ -450,7 +462,11 @@ class StoryAdmin(HistoryAdmin):
             Story.objects.filter(pk=obj.pk), request.POST["_transition"], request.user
         )
         level = messages.WARNING if report.skipped else messages.SUCCESS
-        self.message_user(request, f"“{obj}” saved. {report.message}.", level)
+        self.message_user(
+            request,
+            gettext("“%(story)s” saved. %(report)s.") % {"story": obj, "report": report.message},
+            level,
+        )
         return HttpResponseRedirect(reverse("admin:stories_story_change", args=[obj.pk]))
 
 

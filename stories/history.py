@@ -8,6 +8,7 @@ import datetime
 
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 # A story's posts are deleted with it, in the same transaction: their deletion records are
 # at most moments apart from the story's.
@@ -22,7 +23,7 @@ def record_baseline(model, pk):
     if current is None:
         return
     current._history_user = None
-    current._change_reason = "State before history was recorded"
+    current._change_reason = gettext("State before history was recorded")
     # An unchanged save: simple-history records the row (and its many-to-many links).
     current.save()
 
@@ -79,7 +80,7 @@ def restore_deleted_posts(post_model, story):
     restored = 0
     for record in records:
         post = record.instance
-        post._change_reason = "Restored with its story"
+        post._change_reason = gettext("Restored with its story")
         post.save(force_insert=True)
         restored += 1
     return restored

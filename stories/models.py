@@ -10,10 +10,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 # Only web addresses: no ftp:, no javascript:, no data:.
-http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// address.")
+http_url = URLValidator(
+    schemes=["http", "https"], message=_("Enter an http:// or https:// address.")
+)
 
 
 class SlugManager(models.Manager):
@@ -31,22 +36,22 @@ class CountryManager(models.Manager):
 class Country(models.Model):
     code = models.CharField(
         max_length=2,
-        help_text="ISO 3166-1 alpha-2 code in capitals, for example IT or ES.",
+        help_text=_("ISO 3166-1 alpha-2 code in capitals, for example IT or ES."),
     )
-    name = models.CharField(max_length=100, help_text="The English short name.")
+    name = models.CharField(max_length=100, help_text=_("The English short name."))
 
     objects = CountryManager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "countries"
+        verbose_name_plural = _("countries")
         constraints = [
             models.UniqueConstraint(fields=["code"], name="stories_country_unique_code"),
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[A-Z]{2}$"),
                 name="stories_country_code_iso_alpha2",
-                violation_error_message="The code must be two capital letters (ISO 3166-1).",
+                violation_error_message=_("The code must be two capital letters (ISO 3166-1)."),
             ),
         ]
 
@@ -74,7 +79,8 @@ class Region(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.name}, {self.country}"
+        # Translators: a region and its country: "Sicily, Italy".
+        return gettext("%(region)s, %(country)s") % {"region": self.name, "country": self.country}
 
     def natural_key(self):
         return (self.slug,)
@@ -83,11 +89,13 @@ class Region(models.Model):
 
 
 class City(models.Model):
-    name = models.CharField(max_length=100, help_text="The English name, as visitors know it.")
+    name = models.CharField(max_length=100, help_text=_("The English name, as visitors know it."))
     slug = models.SlugField(
         max_length=100,
-        help_text="Lower-case English name (florence). Where two cities share a name, "
-        "add the country code (valencia-ve).",
+        help_text=_(
+            "Lower-case English name (florence). Where two cities share a name, "
+            "add the country code (valencia-ve)."
+        ),
     )
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cities")
     region = models.ForeignKey(
@@ -96,7 +104,7 @@ class City(models.Model):
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     geonames_id = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The city's id in GeoNames, where known."
+        null=True, blank=True, help_text=_("The city's id in GeoNames, where known.")
     )
 
     objects = SlugManager()
@@ -104,7 +112,7 @@ class City(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "cities"
+        verbose_name_plural = _("cities")
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_city_unique_slug"),
             models.UniqueConstraint(fields=["geonames_id"], name="stories_city_unique_geonames_id"),
@@ -117,8 +125,9 @@ class City(models.Model):
                     longitude__lte=180,
                 ),
                 name="stories_city_coordinates_valid",
-                violation_error_message="Give both latitude (-90 to 90) and longitude "
-                "(-180 to 180), or neither.",
+                violation_error_message=_(
+                    "Give both latitude (-90 to 90) and longitude (-180 to 180), or neither."
+                ),
             ),
         ]
         indexes = [
@@ -140,23 +149,27 @@ class City(models.Model):
 
 class Performer(models.Model):
     class Kind(models.TextChoices):
-        INDIVIDUAL = "individual", "Individual"
-        GROUP = "group", "Group"
-        CROWD = "crowd", "Crowd of residents"
+        INDIVIDUAL = "individual", _("Individual")
+        GROUP = "group", _("Group")
+        CROWD = "crowd", _("Crowd of residents")
 
     name = models.CharField(
         max_length=200,
-        help_text="The name the sources give. For someone unnamed, describe them "
-        "(“Unidentified DJ in Palermo”) and untick “identified”.",
+        help_text=_(
+            "The name the sources give. For someone unnamed, describe them "
+            "(“Unidentified DJ in Palermo”) and untick “identified”."
+        ),
     )
     slug = models.SlugField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.INDIVIDUAL)
     role = models.CharField(
-        max_length=100, blank=True, help_text="What they did, in words: tenor, DJ, fitness trainer."
+        max_length=100,
+        blank=True,
+        help_text=_("What they did, in words: tenor, DJ, fitness trainer."),
     )
     identified = models.BooleanField(
         default=True,
-        help_text="Untick when the sources do not name this performer. Never guess a name.",
+        help_text=_("Untick when the sources do not name this performer. Never guess a name."),
     )
 
     objects = SlugManager()
@@ -180,15 +193,15 @@ class Performer(models.Model):
 
 class SourceArticle(models.Model):
     slug = models.SlugField(
-        max_length=200, help_text="A stable identifier, for example article-2020-03-16."
+        max_length=200, help_text=_("A stable identifier, for example article-2020-03-16.")
     )
-    title = models.CharField(max_length=300, blank=True, help_text="Leave empty if unknown.")
-    outlet = models.CharField(max_length=200, blank=True, help_text="Leave empty if unknown.")
+    title = models.CharField(max_length=300, blank=True, help_text=_("Leave empty if unknown."))
+    outlet = models.CharField(max_length=200, blank=True, help_text=_("Leave empty if unknown."))
     url = models.URLField(
-        max_length=500, blank=True, validators=[http_url], help_text="Leave empty if unknown."
+        max_length=500, blank=True, validators=[http_url], help_text=_("Leave empty if unknown.")
     )
     published_on = models.DateField(null=True, blank=True)
-    excerpt = models.TextField(blank=True, help_text="The text of the article, as archived.")
+    excerpt = models.TextField(blank=True, help_text=_("The text of the article, as archived."))
 
     objects = SlugManager()
     history = HistoricalRecords()
@@ -203,9 +216,13 @@ class SourceArticle(models.Model):
         ]
 
     def __str__(self):
-        label = self.title or self.outlet or "Untitled article"
+        label = self.title or self.outlet or gettext("Untitled article")
         if self.published_on:
-            return f"{label} ({self.published_on:%-d %B %Y})"
+            # Translators: a source article and the day it was published: "Title (16 March 2020)".
+            return gettext("%(article)s (%(date)s)") % {
+                "article": label,
+                "date": date_format(self.published_on, "j F Y"),
+            }
         return label
 
     def natural_key(self):
@@ -225,7 +242,9 @@ class StoryQuerySet(models.QuerySet):
         kept = self.filter(published_at__isnull=False)
         if kept.exists():
             raise models.ProtectedError(
-                "Stories that have been published are kept forever; only drafts can be deleted.",
+                gettext(
+                    "Stories that have been published are kept forever; only drafts can be deleted."
+                ),
                 set(kept),
             )
         return super().delete()
@@ -236,63 +255,67 @@ class StoryQuerySet(models.QuerySet):
 
 class Story(models.Model):
     class Kind(models.TextChoices):
-        MUSIC = "music", "Music"
-        APPLAUSE = "applause", "Applause"
-        WORKOUT = "workout", "Workout"
-        DJ_SET = "dj-set", "DJ set"
-        OTHER = "other", "Other"
+        MUSIC = "music", _("Music")
+        APPLAUSE = "applause", _("Applause")
+        WORKOUT = "workout", _("Workout")
+        DJ_SET = "dj-set", _("DJ set")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "review", "In review"
-        PUBLISHED = "published", "Published"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "review", _("In review")
+        PUBLISHED = "published", _("Published")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200)
-    summary = models.TextField(blank=True, help_text="One or two sentences for lists and feeds.")
-    body = models.TextField(blank=True, help_text="The story in full, in Markdown.")
+    summary = models.TextField(blank=True, help_text=_("One or two sentences for lists and feeds."))
+    body = models.TextField(blank=True, help_text=_("The story in full, in Markdown."))
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER)
     start_date = models.DateField(
         null=True,
         blank=True,
-        help_text="The day it happened, or the first day. Leave empty when no source "
-        "dates it; never guess.",
+        help_text=_(
+            "The day it happened, or the first day. Leave empty when no source "
+            "dates it; never guess."
+        ),
     )
     end_date = models.DateField(
         null=True,
         blank=True,
-        help_text="The last day. The same as the start for a single day.",
+        help_text=_("The last day. The same as the start for a single day."),
     )
     cities = models.ManyToManyField(City, blank=True, related_name="stories")
     regions = models.ManyToManyField(
         Region,
         blank=True,
         related_name="stories",
-        help_text="Use when the sources name a region but no city (a DJ “in Sicily”).",
+        help_text=_("Use when the sources name a region but no city (a DJ “in Sicily”)."),
     )
     countries = models.ManyToManyField(
         Country,
         blank=True,
         related_name="stories",
-        help_text="Use when the sources name a country but no city or region.",
+        help_text=_("Use when the sources name a country but no city or region."),
     )
     performers = models.ManyToManyField(Performer, blank=True, related_name="stories")
     sources = models.ManyToManyField(SourceArticle, blank=True, related_name="stories")
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when the story is first published."
+        null=True, blank=True, help_text=_("Set when the story is first published.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     curator_notes = models.TextField(
         blank=True,
-        help_text="Private to curators: what is unknown, how a date was inferred, what to check.",
+        help_text=_(
+            "Private to curators: what is unknown, how a date was inferred, what to check."
+        ),
     )
     search_vector = SearchVectorField(
         null=True,
         editable=False,
-        help_text="Kept up to date by database triggers on PostgreSQL (see stories/search.py).",
+        help_text=_("Kept up to date by database triggers on PostgreSQL (see stories/search.py)."),
     )
 
     objects = StoryQuerySet.as_manager()
@@ -304,27 +327,30 @@ class Story(models.Model):
 
     class Meta:
         ordering = ["-start_date", "title"]
-        verbose_name_plural = "stories"
+        verbose_name_plural = _("stories")
         permissions = [("publish_story", "Can publish and withdraw stories")]
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_story_unique_slug"),
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")),
                 name="stories_story_dates_ordered",
-                violation_error_message="The end date cannot be before the start date.",
+                violation_error_message=_("The end date cannot be before the start date."),
             ),
             models.CheckConstraint(
                 condition=Q(start_date__isnull=True, end_date__isnull=True)
                 | Q(start_date__isnull=False, end_date__isnull=False),
                 name="stories_story_dates_both_or_neither",
-                violation_error_message="Give both a start and an end date (the same day "
-                "for a one-day event), or neither when the date is unknown.",
+                violation_error_message=_(
+                    "Give both a start and an end date (the same day "
+                    "for a one-day event), or neither when the date is unknown."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "review"]) | Q(published_at__isnull=False),
                 name="stories_story_published_has_timestamp",
-                violation_error_message="A published or withdrawn story needs its "
-                "publication time.",
+                violation_error_message=_(
+                    "A published or withdrawn story needs its publication time."
+                ),
             ),
         ]
         indexes = [
@@ -371,12 +397,16 @@ class Story(models.Model):
         if self.start_date and not self.end_date:
             self.end_date = self.start_date
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+            raise ValidationError(
+                {"end_date": gettext("The end date cannot be before the start date.")}
+            )
 
     def delete(self, *args, **kwargs):
         if self.is_kept_forever:
             raise models.ProtectedError(
-                f"“{self}” has been published; it can be withdrawn but never deleted.", {self}
+                gettext("“%(story)s” has been published; it can be withdrawn but never deleted.")
+                % {"story": self},
+                {self},
             )
         return super().delete(*args, **kwargs)
 
@@ -402,49 +432,49 @@ def platform_from_url(url):
 
 class LinkedPost(models.Model):
     class Platform(models.TextChoices):
-        TWITTER = "twitter", "Twitter"
-        FACEBOOK = "facebook", "Facebook"
-        INSTAGRAM = "instagram", "Instagram"
-        YOUTUBE = "youtube", "YouTube"
-        TIKTOK = "tiktok", "TikTok"
-        OTHER = "other", "Other"
+        TWITTER = "twitter", _("Twitter")
+        FACEBOOK = "facebook", _("Facebook")
+        INSTAGRAM = "instagram", _("Instagram")
+        YOUTUBE = "youtube", _("YouTube")
+        TIKTOK = "tiktok", _("TikTok")
+        OTHER = "other", _("Other")
 
     story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="posts")
     position = models.PositiveSmallIntegerField(
-        default=1, help_text="Order of the post within its story, from 1."
+        default=1, help_text=_("Order of the post within its story, from 1.")
     )
     platform = models.CharField(
         max_length=20,
         choices=Platform,
         blank=True,
-        help_text="Derived from the URL (or the media link) when left empty.",
+        help_text=_("Derived from the URL (or the media link) when left empty."),
     )
     url = models.URLField(
         max_length=500,
         blank=True,
         validators=[http_url],
-        help_text="The post's own address. Leave empty if the sources do not give it.",
+        help_text=_("The post's own address. Leave empty if the sources do not give it."),
     )
     author_name = models.CharField(max_length=200, blank=True)
-    handle = models.CharField(max_length=100, blank=True, help_text="Without the “@”.")
+    handle = models.CharField(max_length=100, blank=True, help_text=_("Without the “@”."))
     posted_on = models.DateField(
-        null=True, blank=True, help_text="The day the post was published (not the event's day)."
+        null=True, blank=True, help_text=_("The day the post was published (not the event's day).")
     )
-    text = models.TextField(blank=True, help_text="The post's text, exactly as archived.")
+    text = models.TextField(blank=True, help_text=_("The post's text, exactly as archived."))
     media_url = models.URLField(
-        "media link",
+        _("media link"),
         max_length=500,
         blank=True,
         validators=[http_url],
-        help_text="For example a pic.twitter.com link.",
+        help_text=_("For example a pic.twitter.com link."),
     )
     reach = models.CharField(
         max_length=300,
         blank=True,
-        help_text="Reported reach in the source's words: “viewed more than 4 million times”.",
+        help_text=_("Reported reach in the source's words: “viewed more than 4 million times”."),
     )
     reach_count = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="The reported reach as a number, where one is given."
+        null=True, blank=True, help_text=_("The reported reach as a number, where one is given.")
     )
 
     objects = LinkedPostManager()
@@ -463,8 +493,9 @@ class LinkedPost(models.Model):
             models.CheckConstraint(
                 condition=~Q(handle__startswith="@"),
                 name="stories_post_handle_without_at",
-                violation_error_message="Give the handle without the “@”: MuhammadLila, "
-                "not @MuhammadLila.",
+                violation_error_message=_(
+                    "Give the handle without the “@”: MuhammadLila, not @MuhammadLila."
+                ),
             ),
         ]
         indexes = [
@@ -473,8 +504,11 @@ class LinkedPost(models.Model):
         ]
 
     def __str__(self):
-        who = f"@{self.handle}" if self.handle else self.author_name or "unknown author"
-        return f"Post by {who}"
+        if self.handle:
+            return gettext("Post by @%(handle)s") % {"handle": self.handle}
+        if self.author_name:
+            return gettext("Post by %(author)s") % {"author": self.author_name}
+        return gettext("Post by unknown author")
 
     def natural_key(self):
         return (*self.story.natural_key(), self.position)
@@ -508,12 +542,12 @@ class LinkedPost(models.Model):
         errors = {}
         derived = platform_from_url(self.url)
         if derived and self.platform and self.platform != derived:
-            errors["platform"] = (
-                f"The URL is a {LinkedPost.Platform(derived).label} address; choose "
-                f"{LinkedPost.Platform(derived).label} or leave the platform empty."
-            )
+            errors["platform"] = gettext(
+                "The URL is a %(platform)s address; choose %(platform)s or leave the platform "
+                "empty."
+            ) % {"platform": LinkedPost.Platform(derived).label}
         if self.posted_on and self.posted_on > timezone.localdate():
-            errors["posted_on"] = "The posted date cannot be in the future."
+            errors["posted_on"] = gettext("The posted date cannot be in the future.")
         if self.url:
             holder = (
                 LinkedPost.objects.filter(url=self.url)
@@ -522,9 +556,9 @@ class LinkedPost(models.Model):
                 .first()
             )
             if holder is not None:
-                errors["url"] = (
-                    f"This post is already in the archive, in the story “{holder.story}”."
-                )
+                errors["url"] = gettext(
+                    "This post is already in the archive, in the story “%(story)s”."
+                ) % {"story": holder.story}
         if errors:
             raise ValidationError(errors)
 
@@ -546,14 +580,15 @@ class LoadRecord(models.Model):
     """One bulk load (load_archive, generate_archive): bulk loads skip per-row history, so
     this is the record of what came in, when and from where."""
 
-    command = models.CharField(max_length=50, help_text="The management command that loaded.")
+    command = models.CharField(max_length=50, help_text=_("The management command that loaded."))
     source = models.CharField(
-        max_length=500, help_text="Where the rows came from: a file path, or the generator's seed."
+        max_length=500,
+        help_text=_("Where the rows came from: a file path, or the generator's seed."),
     )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     counts = models.JSONField(
-        default=dict, help_text='Rows written, by model: {"stories.story": 1000, ...}.'
+        default=dict, help_text=_('Rows written, by model: {"stories.story": 1000, ...}.')
     )
 
     class Meta:
@@ -566,4 +601,9 @@ class LoadRecord(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.command} from {self.source} at {self.started_at:%Y-%m-%d %H:%M}"
+        # Translators: a bulk load: "load_archive from archive.jsonl at 2020-03-16 09:30".
+        return gettext("%(command)s from %(source)s at %(time)s") % {
+            "command": self.command,
+            "source": self.source,
+            "time": f"{self.started_at:%Y-%m-%d %H:%M}",
+        }

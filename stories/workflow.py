@@ -17,6 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from stories.models import Story
 
@@ -25,9 +27,16 @@ Status = Story.Status
 
 @dataclass(frozen=True)
 class Transition:
+    """One move of the workflow, with every text a person reads about it, whole."""
+
     name: str
     label: str  # the button: "Publish"
-    done: str  # the report: "published"
+    action: str  # the bulk action: "Publish selected stories"
+    moved: str  # the report, a plural on "count": "3 stories published"
+    none_moved: str  # the report when no story moved: "No story published"
+    already: str  # why a story at the target is skipped: "already published"
+    reason: str  # the change reason in the story's history: "Published"
+    forbidden: str  # the refusal: "You may not publish stories."
     sources: tuple
     target: str
     permission: str
@@ -40,46 +49,95 @@ TRANSITIONS = {
     transition.name: transition
     for transition in [
         Transition(
-            "submit",
-            "Submit for review",
-            "submitted for review",
-            (Status.DRAFT,),
-            Status.IN_REVIEW,
-            "stories.change_story",
+            name="submit",
+            label=_("Submit for review"),
+            action=_("Submit selected stories for review"),
+            moved=ngettext_lazy(
+                "%(count)s story submitted for review",
+                "%(count)s stories submitted for review",
+                "count",
+            ),
+            none_moved=_("No story submitted for review"),
+            already=_("already submitted for review"),
+            reason=_("Submitted for review"),
+            forbidden=_("You may not submit stories for review."),
+            sources=(Status.DRAFT,),
+            target=Status.IN_REVIEW,
+            permission="stories.change_story",
         ),
         Transition(
-            "return_to_draft",
-            "Return to draft",
-            "returned to draft",
-            (Status.IN_REVIEW,),
-            Status.DRAFT,
-            "stories.change_story",
+            name="return_to_draft",
+            label=_("Return to draft"),
+            action=_("Return selected stories to draft"),
+            moved=ngettext_lazy(
+                "%(count)s story returned to draft",
+                "%(count)s stories returned to draft",
+                "count",
+            ),
+            none_moved=_("No story returned to draft"),
+            already=_("already returned to draft"),
+            reason=_("Returned to draft"),
+            forbidden=_("You may not return stories to draft."),
+            sources=(Status.IN_REVIEW,),
+            target=Status.DRAFT,
+            permission="stories.change_story",
         ),
         Transition(
-            "publish",
-            "Publish",
-            "published",
-            (Status.DRAFT, Status.IN_REVIEW),
-            Status.PUBLISHED,
-            "stories.publish_story",
+            name="publish",
+            label=_("Publish"),
+            action=_("Publish selected stories"),
+            moved=ngettext_lazy(
+                "%(count)s story published", "%(count)s stories published", "count"
+            ),
+            none_moved=_("No story published"),
+            already=_("already published"),
+            reason=_("Published"),
+            forbidden=_("You may not publish stories."),
+            sources=(Status.DRAFT, Status.IN_REVIEW),
+            target=Status.PUBLISHED,
+            permission="stories.publish_story",
         ),
         Transition(
-            "withdraw",
-            "Withdraw",
-            "withdrawn",
-            (Status.PUBLISHED,),
-            Status.WITHDRAWN,
-            "stories.publish_story",
+            name="withdraw",
+            label=_("Withdraw"),
+            action=_("Withdraw selected stories"),
+            moved=ngettext_lazy(
+                "%(count)s story withdrawn", "%(count)s stories withdrawn", "count"
+            ),
+            none_moved=_("No story withdrawn"),
+            already=_("already withdrawn"),
+            reason=_("Withdrawn"),
+            forbidden=_("You may not withdraw stories."),
+            sources=(Status.PUBLISHED,),
+            target=Status.WITHDRAWN,
+            permission="stories.publish_story",
         ),
         Transition(
-            "reopen",
-            "Reopen as draft",
-            "reopened as draft",
-            (Status.WITHDRAWN,),
-            Status.DRAFT,
-            "stories.publish_story",
+            name="reopen",
+            label=_("Reopen as draft"),
+            action=_("Reopen selected stories as draft"),
+            moved=ngettext_lazy(
+                "%(count)s story reopened as draft",
+                "%(count)s stories reopened as draft",
+                "count",
+            ),
+            none_moved=_("No story reopened as draft"),
+            already=_("already reopened as draft"),
+            reason=_("Reopened as draft"),
+            forbidden=_("You may not reopen stories as draft."),
+            sources=(Status.WITHDRAWN,),
+            target=Status.DRAFT,
+            permission="stories.publish_story",
         ),
     ]
+}
+
+# Why a story in this status cannot take a transition from it: "is draft".
+IS_IN_STATUS = {
+    Status.DRAFT: _("is draft"),
+    Status.IN_REVIEW: _("is in review"),
+    Status.PUBLISHED: _("is published"),
+    Status.WITHDRAWN: _("is withdrawn"),
 }
 
 
@@ -93,15 +151,18 @@ class Report:
 
     @property
     def message(self):
+        """ "3 stories published; 1 skipped: no title" """
         count = len(self.moved)
-        noun = "story" if count == 1 else "stories"
         parts = [
-            f"{count} {noun} {self.transition.done}"
-            if count
-            else f"No story {self.transition.done}"
+            self.transition.moved % {"count": count} if count else str(self.transition.none_moved)
         ]
-        parts += [f"{n} skipped: {reason}" for reason, n in sorted(self.skipped.items())]
-        return "; ".join(parts)
+        parts += [
+            ngettext("%(count)s skipped: %(reason)s", "%(count)s skipped: %(reason)s", n)
+            % {"count": n, "reason": reason}
+            for reason, n in sorted(self.skipped.items())
+        ]
+        # Translators: between the clauses of a workflow report: "3 published; 1 skipped".
+        return pgettext("clauses of a report", "; ").join(parts)
 
 
 def available(story, user):
@@ -116,14 +177,14 @@ def available(story, user):
 def refusal(story, transition, has_source):
     """Why this story cannot take this transition, or None if it can."""
     if story.status == transition.target:
-        return f"already {transition.done}"
+        return str(transition.already)
     if story.status not in transition.sources:
-        return f"is {Status(story.status).label.lower()}"
+        return str(IS_IN_STATUS[story.status])
     if transition.target == Status.PUBLISHED:
         if not story.title.strip():
-            return "no title"
+            return gettext("no title")
         if not has_source:
-            return "no source article"
+            return gettext("no source article")
     return None
 
 
@@ -135,7 +196,7 @@ def apply(stories, name, user):
     """
     transition = TRANSITIONS[name]
     if not transition.allowed(user):
-        raise PermissionDenied(f"You may not {transition.label.lower()} stories.")
+        raise PermissionDenied(str(transition.forbidden))
     report = Report(transition)
     pks = list(stories.values_list("pk", flat=True))
     with transaction.atomic():
@@ -154,7 +215,7 @@ def apply(stories, name, user):
             if transition.target == Status.PUBLISHED and story.published_at is None:
                 story.published_at = timezone.now()  # the first publication only
             story._history_user = user
-            story._change_reason = transition.done.capitalize()
+            story._change_reason = str(transition.reason)
             story.save()
             report.moved.append(story)
     return report

@@ -98,3 +98,20 @@ def test_etag_changes_when_a_city_is_renamed(client, seed_like):
     response = client.get(url, headers={"if-none-match": etag})
     assert response.status_code == 200
     assert "Torino" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", PUBLIC_PAGES)
+def test_public_page_varies_on_language_but_not_on_cookie(client, url):
+    """LocaleMiddleware picks the language from Accept-Language (or its cookie) without the
+    session: the page stays public, keeps its ETag and varies on Accept-Language only."""
+    response = client.get(url, headers={"accept-language": "it,en;q=0.5"})
+    vary = {header.strip() for header in response.get("Vary", "").split(",")}
+    assert "Accept-Language" in vary
+    assert "Cookie" not in vary
+    assert "public" in response["Cache-Control"]
+    assert response.has_header("ETag")
+    assert response["Content-Language"] == "en-gb"
+
+
+def test_page_names_its_language(client):
+    assert b'<html lang="en-gb">' in client.get(reverse("browse:home")).content

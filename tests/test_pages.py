@@ -3,9 +3,10 @@
 import datetime
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
-from browse import views
+from browse import maps, views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,15 @@ def test_home_says_what_the_archive_holds(client, seed_like):
     assert "5 cities" in html
     assert "2 countries" in html
     assert "2 archived posts" in html
+
+
+def test_home_counts_keep_their_thousands_separator(rf):
+    counts = {"stories": 12345, "cities": 1, "countries": 1000, "posts": 2}
+    html = render_to_string("browse/home.html", {"counts": counts}, request=rf.get("/"))
+    assert "<strong>12,345 stories</strong>" in html
+    assert "<strong>1 city</strong>" in html
+    assert "<strong>1,000 countries</strong>" in html
+    assert "<strong>2 archived posts</strong>" in html
 
 
 def test_home_links_to_cities_timeline_and_map(client, seed_like):
@@ -173,6 +183,27 @@ def test_map_draws_country_outlines_from_natural_earth(client, seed_like):
     html = get(client, reverse("browse:map"))
     assert html.count('class="has-stories"') == 2  # Italy and Spain
     assert "<path d=" in html
+
+
+def test_map_highlights_countries_whose_names_differ_from_natural_earths(client):
+    """Outlines are matched by ISO 3166-1 numeric code: Natural Earth calls these two
+    "United States of America" and "Bosnia and Herz."."""
+    factories.country("US", "United States")
+    factories.country("BA", "Bosnia and Herzegovina")
+    new_york = factories.city(
+        "New York", "US", slug="new-york", latitude="40.71427", longitude="-74.00597"
+    )
+    sarajevo = factories.city("Sarajevo", "BA", latitude="43.84864", longitude="18.35644")
+    factories.story("Applause in New York", cities=[new_york])
+    factories.story("Songs from the balconies of Sarajevo", cities=[sarajevo])
+    html = get(client, reverse("browse:map"))
+    assert html.count('class="has-stories"') == 2
+
+
+def test_map_highlights_a_country_by_its_alpha_2_code():
+    drawing = maps.draw([], ["US", "BA"])
+    highlighted = {country["name"] for country in drawing["countries"] if country["has"]}
+    assert highlighted == {"United States of America", "Bosnia and Herz."}
 
 
 def test_map_loads_no_tiles_scripts_or_fonts(client, seed_like):

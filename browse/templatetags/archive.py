@@ -1,34 +1,31 @@
 """Template helpers for the archive's pages."""
 
 from django import template
-from django.utils.dateformat import format as format_date
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 register = template.Library()
 
 
 def _time(day, pattern):
-    return format_html('<time datetime="{}">{}</time>', day.isoformat(), format_date(day, pattern))
+    return format_html('<time datetime="{}">{}</time>', day.isoformat(), date_format(day, pattern))
 
 
 @register.simple_tag
 def date_range(start, end):
     """A story's dates in words: "13 March 2020", "14 to 15 March 2020", "Date unknown"."""
     if start is None:
-        return "Date unknown"
+        return gettext("Date unknown")
     if end is None or end == start:
         return _time(start, "j F Y")
     if (start.year, start.month) == (end.year, end.month):
         first = "j"
     elif start.year == end.year:
-        first = "j F"
+        first = "MONTH_DAY_FORMAT"  # "14 March" in British English
     else:
         first = "j F Y"
-    return format_html("{} to {}", _time(start, first), _time(end, "j F Y"))
-
-
-@register.simple_tag
-def plural(count, singular, many=None):
-    """ "1 story", "3 stories"."""
-    word = singular if count == 1 else (many or singular + "s")
-    return f"{count:,} {word}"
+    # Translators: a story's dates, "14 to 15 March 2020": each date is an HTML <time>.
+    words = conditional_escape(gettext("%(start)s to %(end)s"))
+    return mark_safe(words % {"start": _time(start, first), "end": _time(end, "j F Y")})
