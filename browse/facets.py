@@ -61,6 +61,12 @@ class Links:
                 self.data.setlist(name, kept)
         self.base = reverse("browse:list")
 
+    @property
+    def query(self):
+        """The query string the links keep (no page, no blank values): the filters' name in
+        cache keys, and what the timeline and map links carry."""
+        return self.data.urlencode()
+
     def _url(self, data):
         query = data.urlencode()
         return f"{self.base}?{query}" if query else self.base
