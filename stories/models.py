@@ -291,7 +291,7 @@ class StoryQuerySet(models.QuerySet):
     """The query vocabulary: every page, export, feed and admin list says it with these."""
 
     # Newest event first, undated stories last; the title, then the id, settle ties.
-    # (Served on PostgreSQL by stories_story_status_newest, from migration 0002.)
+    # (Served on PostgreSQL by stories_story_status_newest, from migration 0004.)
     NEWEST_FIRST = (F("start_date").desc(nulls_last=True), "title", "pk")
     OLDEST_FIRST = (F("start_date").asc(nulls_last=True), "title", "pk")
 
@@ -468,7 +468,7 @@ class Story(models.Model):
         indexes = [
             # Public lists: WHERE status = 'published' ORDER BY start_date DESC, title.
             # (PostgreSQL also gets stories_story_status_newest, DESC NULLS LAST, from
-            # migration 0002: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
+            # migration 0004: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
             models.Index(
                 "status", F("start_date").desc(), "title", name="stories_story_status_start"
             ),
