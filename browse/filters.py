@@ -93,6 +93,8 @@ class NaturalKeyFilter(django_filters.Filter):
 class StoryFilterForm(forms.Form):
     """The checks across fields."""
 
+    field_order = ["sort"]  # the error summary names a bad order first, as it always has
+
     def clean(self):
         cleaned = super().clean()
         after, before = cleaned.get("date_after"), cleaned.get("date_before")
