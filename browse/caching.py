@@ -30,7 +30,7 @@ def archive_revision(request=None):
     return revision
 
 
-def archive_etag(request, *args, **kwargs):
+def archive_etag(request, *_args, **_kwargs):
     """Changes whenever the archive does (and with each release of the templates)."""
     return f'"{RELEASE}-{archive_revision(request)}"'
 
