@@ -31,7 +31,7 @@ def archive_revision(request=None):
     return revision
 
 
-def archive_etag(request, *args, **kwargs):
+def archive_etag(request, *_args, **_kwargs):
     """Changes whenever the archive does, with each release of the templates, and differs
     between the languages a page is served in (pages `Vary: Accept-Language`)."""
     return f'"{RELEASE}-{get_language()}-{archive_revision(request)}"'

@@ -7,6 +7,7 @@ adds it to the cities asked for). One GROUP BY query per facet, whatever the pag
 
 import calendar
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -16,8 +17,10 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from stories.models import City, Country, LinkedPost, Region, Story
+from stories.models import Country, LinkedPost, Story, story_country_pairs
 
 SHOWN = 10  # values listed as links in each facet
 SUGGESTED = 500  # values offered as typed-input suggestions (<datalist>)
@@ -61,6 +64,12 @@ class Links:
                 self.data.setlist(name, kept)
         self.base = reverse("browse:list")
 
+    @property
+    def query(self):
+        """The query string the links keep (no page, no blank values): the filters' name in
+        cache keys, and what the timeline and map links carry."""
+        return self.data.urlencode()
+
     def _url(self, data):
         query = data.urlencode()
         return f"{self.base}?{query}" if query else self.base
@@ -98,142 +107,101 @@ def _ids(stories):
     return stories.order_by().values("pk")
 
 
-def city_facet(filterset, links):
-    selected = {city.slug for city in filterset.active.get("city", [])}
+# How each facet gets its rows: [(key, label, count)] for the stories the other filters
+# keep, busiest first. One GROUP BY query each.
+
+
+def city_rows(stories):
     rows = (
-        Story.cities.through.objects.filter(story__in=_ids(filterset.without("city")))
+        Story.cities.through.objects.filter(story__in=_ids(stories))
         .values("city__slug", "city__name", "city__country__name")
         .annotate(n=Count("story"))
         .order_by("-n", "city__name")[:SUGGESTED]
     )
-    facet = Facet("city", "Cities")
-    for row in rows:
-        slug, active = row["city__slug"], row["city__slug"] in selected
-        facet.values.append(
-            FacetValue(
-                slug,
-                f"{row['city__name']}, {row['city__country__name']}",
-                row["n"],
-                links.toggling("city", slug, active, many=True),
-                active,
-            )
+    return [
+        (
+            row["city__slug"],
+            _("%(city)s, %(country)s")
+            % {"city": row["city__name"], "country": row["city__country__name"]},
+            row["n"],
         )
-    facet.total = len(facet.values)
-    return facet
+        for row in rows
+    ]
 
 
 def country_counts(stories):
-    """[(code, name, stories)] for the countries of `stories`, through cities, regions or
-    the story's own countries, each story counted once per country; busiest first."""
-    sql, params = _ids(stories).query.sql_with_params()
-    cities = Story.cities.through._meta.db_table
-    regions = Story.regions.through._meta.db_table
-    countries = Story.countries.through._meta.db_table
+    """[(code, name, stories)] for the countries of `stories` (through cities, regions or the
+    story's own countries: `story_country_pairs()`), each story counted once per country;
+    busiest first. Raw SQL around the ORM's pairs: the ORM cannot GROUP BY over a UNION."""
+    ids_sql, ids_params = _ids(stories).query.sql_with_params()
+    pairs_sql, pairs_params = story_country_pairs().query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             SELECT c.code, c.name, COUNT(DISTINCT places.story_id) AS n
-            FROM (
-              SELECT sc.story_id, city.country_id FROM {cities} sc
-                JOIN {City._meta.db_table} city ON city.id = sc.city_id
-              UNION ALL
-              SELECT sr.story_id, region.country_id FROM {regions} sr
-                JOIN {Region._meta.db_table} region ON region.id = sr.region_id
-              UNION ALL
-              SELECT sco.story_id, sco.country_id FROM {countries} sco
-            ) places
-            JOIN {Country._meta.db_table} c ON c.id = places.country_id
-            WHERE places.story_id IN ({sql})
+            FROM ({pairs_sql}) places
+            JOIN {Country._meta.db_table} c ON c.id = places.place_country
+            WHERE places.story_id IN ({ids_sql})
             GROUP BY c.code, c.name
             ORDER BY n DESC, c.name
             """,
-            params,
+            (*pairs_params, *ids_params),
         )
         return cursor.fetchall()
 
 
-def country_facet(filterset, links):
-    selected = filterset.active.get("country")
-    rows = country_counts(filterset.without("country"))
-    facet = Facet("country", "Countries")
-    for code, name, count in rows:
-        active = selected is not None and selected.code == code
-        facet.values.append(
-            FacetValue(code, name, count, links.toggling("country", code, active), active)
-        )
-    facet.total = len(facet.values)
-    return facet
-
-
-def kind_facet(filterset, links):
-    selected = filterset.active.get("kind")
-    labels = dict(Story.Kind.choices)
+def month_rows(stories):
+    """Months by the day each story began, in order; keyed YYYY-MM."""
     rows = (
-        _ids(filterset.without("kind"))
-        .values("kind")
+        _ids(stories)
+        .exclude(start_date=None)
+        .annotate(month=TruncMonth("start_date"))
+        .values("month")
         .annotate(n=Count("pk"))
-        .order_by("-n", "kind")
+        .order_by("month")
     )
-    facet = Facet("kind", "Kinds of act")
+    months = []
     for row in rows:
-        kind, active = row["kind"], row["kind"] == selected
-        label = labels.get(kind, kind)
-        facet.values.append(
-            FacetValue(kind, label, row["n"], links.toggling("kind", kind, active), active)
-        )
-    facet.total = len(facet.values)
-    return facet
+        month = row["month"]
+        if isinstance(month, datetime.datetime):
+            month = month.date()
+        months.append((month.isoformat()[:7], format_date(month, "F Y"), row["n"]))
+    return months
 
 
-def performer_facet(filterset, links):
-    selected = filterset.active.get("performer")
+def choice_rows(field, choices):
+    """Rows for a facet over a field with choices (kind), labelled by the choices."""
+
+    def rows(stories):
+        labels = dict(choices)
+        counts = _ids(stories).values(field).annotate(n=Count("pk")).order_by("-n", field)
+        return [(row[field], labels.get(row[field], row[field]), row["n"]) for row in counts]
+
+    return rows
+
+
+def performer_rows(stories):
     rows = (
-        Story.performers.through.objects.filter(story__in=_ids(filterset.without("performer")))
+        Story.performers.through.objects.filter(story__in=_ids(stories))
         .values("performer__slug", "performer__name")
         .annotate(n=Count("story"))
         .order_by("-n", "performer__name")[:SUGGESTED]
     )
-    facet = Facet("performer", "Performers")
-    for row in rows:
-        slug = row["performer__slug"]
-        active = selected is not None and selected.slug == slug
-        facet.values.append(
-            FacetValue(
-                slug,
-                row["performer__name"],
-                row["n"],
-                links.toggling("performer", slug, active),
-                active,
-            )
-        )
-    facet.total = len(facet.values)
-    return facet
+    return [(row["performer__slug"], row["performer__name"], row["n"]) for row in rows]
 
 
-def platform_facet(filterset, links):
-    selected = filterset.active.get("platform")
+def platform_rows(stories):
     labels = dict(LinkedPost.Platform.choices)
     rows = (
-        LinkedPost.objects.filter(story__in=_ids(filterset.without("platform")))
+        LinkedPost.objects.filter(story__in=_ids(stories))
         .exclude(platform="")
         .values("platform")
         .annotate(n=Count("story", distinct=True))
         .order_by("-n", "platform")
     )
-    facet = Facet("platform", "Posted on")
-    for row in rows:
-        platform, active = row["platform"], row["platform"] == selected
-        facet.values.append(
-            FacetValue(
-                platform,
-                labels.get(platform, platform),
-                row["n"],
-                links.toggling("platform", platform, active),
-                active,
-            )
-        )
-    facet.total = len(facet.values)
-    return facet
+    return [
+        (row["platform"], labels.get(row["platform"], row["platform"]), row["n"]) for row in rows
+    ]
 
 
 def month_bounds(month):
@@ -241,46 +209,85 @@ def month_bounds(month):
     return month.replace(day=1), month.replace(day=last)
 
 
-def month_facet(filterset, links):
-    """Months by the day each story began; a click asks for the stories within that month."""
-    after = filterset.active.get("date_after")
-    before = filterset.active.get("date_before")
-    rows = (
-        _ids(filterset.without("date_after", "date_before"))
-        .exclude(start_date=None)
-        .annotate(month=TruncMonth("start_date"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by("month")
-    )
-    facet = Facet("month", "Months")
-    for row in rows:
-        month = row["month"]
-        if isinstance(month, datetime.datetime):
-            month = month.date()
-        first, last = month_bounds(month)
-        active = (after, before) == (first, last)
-        url = (
-            links.replacing(date_after=None, date_before=None)
-            if active
-            else links.replacing(date_after=first.isoformat(), date_before=last.isoformat())
-        )
-        facet.values.append(
-            FacetValue(first.isoformat()[:7], format_date(first, "F Y"), row["n"], url, active)
-        )
+# Which values of a facet the active filters select, as keys.
+
+
+def slugs(value):
+    return {obj.slug for obj in value} if isinstance(value, list) else {value.slug}
+
+
+def selected_month(active):
+    """The month whose bounds are exactly the date range asked for, if any."""
+    after, before = active.get("date_after"), active.get("date_before")
+    if after and before and (after, before) == month_bounds(after):
+        return {after.isoformat()[:7]}
+    return set()
+
+
+@dataclass(frozen=True)
+class FacetSpec:
+    """One facet: its filter (`name`, also the query parameter), title and rows; how the
+    active filters select its values; and whether a click adds a value (`many`: cities)
+    or replaces it. It counts the stories every filter but `leaves_out` keeps."""
+
+    name: str
+    title: str
+    rows: Callable  # stories -> [(key, label, count)]
+    selected: Callable = lambda value: {value}  # the filter's cleaned value -> keys
+    many: bool = False
+    leaves_out: tuple = ()
+
+    def selected_keys(self, active):
+        value = active.get(self.name)
+        return set() if value is None else self.selected(value)
+
+    def url(self, links, key, active):
+        return links.toggling(self.name, key, active, many=self.many)
+
+
+@dataclass(frozen=True)
+class MonthFacetSpec(FacetSpec):
+    """Months select a date range: a click asks for the stories within that month."""
+
+    def selected_keys(self, active):
+        return selected_month(active)
+
+    def url(self, links, key, active):
+        if active:
+            return links.replacing(date_after=None, date_before=None)
+        first, last = month_bounds(datetime.date.fromisoformat(f"{key}-01"))
+        return links.replacing(date_after=first.isoformat(), date_before=last.isoformat())
+
+
+FACETS = [
+    FacetSpec(
+        "country",
+        gettext_lazy("Countries"),
+        country_counts,
+        selected=lambda country: {country.code},
+    ),
+    FacetSpec("city", gettext_lazy("Cities"), city_rows, selected=slugs, many=True),
+    MonthFacetSpec(
+        "month", gettext_lazy("Months"), month_rows, leaves_out=("date_after", "date_before")
+    ),
+    FacetSpec("kind", gettext_lazy("Kinds of act"), choice_rows("kind", Story.Kind.choices)),
+    FacetSpec("performer", gettext_lazy("Performers"), performer_rows, selected=slugs),
+    FacetSpec("platform", gettext_lazy("Posted on"), platform_rows),
+]
+
+
+def build_facet(spec, filterset, links):
+    selected = spec.selected_keys(filterset.active)
+    facet = Facet(spec.name, spec.title)
+    for key, label, count in spec.rows(filterset.without(*(spec.leaves_out or (spec.name,)))):
+        active = key in selected
+        facet.values.append(FacetValue(key, label, count, spec.url(links, key, active), active))
     facet.total = len(facet.values)
     return facet
 
 
 def all_facets(filterset, links):
-    return [
-        country_facet(filterset, links),
-        city_facet(filterset, links),
-        month_facet(filterset, links),
-        kind_facet(filterset, links),
-        performer_facet(filterset, links),
-        platform_facet(filterset, links),
-    ]
+    return [build_facet(spec, filterset, links) for spec in FACETS]
 
 
 @dataclass
@@ -293,24 +300,28 @@ def active_chips(filterset, links):
     """One removable chip per filter in use."""
     active = filterset.active
     chips = [
-        Chip(f"City: {city.name}", links.removing("city", city.slug))
+        Chip(_("City: %(name)s") % {"name": city.name}, links.removing("city", city.slug))
         for city in active.get("city", [])
     ]
     if "country" in active:
-        chips.append(Chip(f"Country: {active['country'].name}", links.removing("country")))
+        label = _("Country: %(name)s") % {"name": active["country"].name}
+        chips.append(Chip(label, links.removing("country")))
     if "kind" in active:
-        chips.append(Chip(f"Kind: {Story.Kind(active['kind']).label}", links.removing("kind")))
+        label = _("Kind: %(kind)s") % {"kind": Story.Kind(active["kind"]).label}
+        chips.append(Chip(label, links.removing("kind")))
     if "performer" in active:
-        chips.append(Chip(f"Performer: {active['performer'].name}", links.removing("performer")))
+        label = _("Performer: %(name)s") % {"name": active["performer"].name}
+        chips.append(Chip(label, links.removing("performer")))
     if "platform" in active:
-        label = LinkedPost.Platform(active["platform"]).label
-        chips.append(Chip(f"Posted on: {label}", links.removing("platform")))
+        platform = LinkedPost.Platform(active["platform"]).label
+        label = _("Posted on: %(platform)s") % {"platform": platform}
+        chips.append(Chip(label, links.removing("platform")))
     if "date_after" in active:
         day = format_date(active["date_after"], "j F Y")
-        chips.append(Chip(f"From {day}", links.removing("date_after")))
+        chips.append(Chip(_("From %(day)s") % {"day": day}, links.removing("date_after")))
     if "date_before" in active:
         day = format_date(active["date_before"], "j F Y")
-        chips.append(Chip(f"Until {day}", links.removing("date_before")))
+        chips.append(Chip(_("Until %(day)s") % {"day": day}, links.removing("date_before")))
     if "q" in active:
-        chips.append(Chip(f"Words: “{active['q']}”", links.removing("q")))
+        chips.append(Chip(_("Words: “%(words)s”") % {"words": active["q"]}, links.removing("q")))
     return chips

@@ -3,16 +3,18 @@
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Exists, F, OuterRef
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from stories import search
 from stories.models import City, Country, LinkedPost, Performer, Story
 
+# The orders a visitor may ask for (`sort`); none given: best match first when words are
+# given, newest event first otherwise.
 SORTS = {
-    "-date": "Newest event first",
-    "date": "Oldest event first",
-    "title": "Title, A to Z",
+    "-date": _("Newest event first"),
+    "date": _("Oldest event first"),
+    "title": _("Title, A to Z"),
 }
 MAX_PAGE = 1_000_000
 MAX_WORDS_LENGTH = 200
@@ -31,11 +33,23 @@ class NaturalKeyField(forms.Field):
     model instances, so the page can show names without another query.
     """
 
+    default_error_messages = {
+        "too_many": _("Choose at most %(limit)d %(noun)s values."),
+        "not_a_name": _("“%(value)s” is not a %(noun)s name."),
+        "not_a_code": _("“%(value)s” is not a %(noun)s code."),
+        "unknown": _("The archive has no %(noun)s “%(value)s”."),
+    }
+
     def __init__(self, *, queryset, key, noun, many=False, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
         self.queryset, self.key, self.noun, self.many = queryset, key, noun, many
         self.widget = forms.MultipleHiddenInput() if many else forms.TextInput()
+
+    def error(self, code, **params):
+        return forms.ValidationError(
+            self.error_messages[code], code=code, params={"noun": self.noun, **params}
+        )
 
     def normalise(self, value):
         if self.key == "code":
@@ -46,14 +60,14 @@ class NaturalKeyField(forms.Field):
         values = value if isinstance(value, list | tuple) else [value]
         values = [str(v).strip() for v in values if v is not None and str(v).strip()]
         if len(values) > 20:
-            raise forms.ValidationError(f"Choose at most 20 {self.noun} values.")
+            raise self.error("too_many", limit=20)
         cleaned = []
         for raw in values:
             if "\x00" in raw or len(raw) > 100:
-                raise forms.ValidationError(f"“{shown(raw)}” is not a {self.noun} name.")
+                raise self.error("not_a_name", value=shown(raw))
             key = self.normalise(raw)
             if not key or (self.key == "code" and not (len(key) == 2 and key.isalpha())):
-                raise forms.ValidationError(f"“{shown(raw)}” is not a {self.noun} code.")
+                raise self.error("not_a_code", value=shown(raw))
             cleaned.append((raw, key))
         return cleaned
 
@@ -67,9 +81,7 @@ class NaturalKeyField(forms.Field):
         }
         missing = [raw for raw, key in pairs if key not in found]
         if missing:
-            raise forms.ValidationError(
-                f"The archive has no {self.noun} “{shown(missing[0])}”.", code="unknown"
-            )
+            raise self.error("unknown", value=shown(missing[0]))
         objects = list(dict.fromkeys(found[key] for _, key in pairs))
         return objects if self.many else objects[-1]
 
@@ -79,119 +91,144 @@ class NaturalKeyFilter(django_filters.Filter):
 
 
 class StoryFilterForm(forms.Form):
-    """Adds the list's own parameters (sort, page) and the checks across fields."""
+    """The checks across fields."""
 
-    sort = forms.ChoiceField(label="Order", choices=list(SORTS.items()), required=False)
-    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
+    field_order = ["sort"]  # the error summary names a bad order first, as it always has
 
     def clean(self):
         cleaned = super().clean()
         after, before = cleaned.get("date_after"), cleaned.get("date_before")
         if after and before and after > before:
-            self.add_error("date_before", "The end of the range is before its start.")
+            self.add_error("date_before", _("The end of the range is before its start."))
         return cleaned
 
 
+class SingleValueField(forms.Field):
+    """Makes an OrderingFilter's field take one value, not a comma-separated list: `sort` has
+    always been one choice, and "date,title" an invalid one."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        return [value] if value else []
+
+
+class SortFilter(django_filters.OrderingFilter):
+    """`sort`: one of SORTS. None given: best match first for words (`q`), newest first
+    otherwise. Each order ends on the primary key, so pages never overlap."""
+
+    base_field_class = SingleValueField
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=list(SORTS.items()), **kwargs)
+
+    def filter(self, qs, value):
+        sort = value[0] if value else None
+        if sort == "title":
+            return qs.order_by("title", "pk")
+        if sort is None and (words := self.parent.form.cleaned_data.get("q")):
+            return search.by_relevance(qs, words)
+        return qs.oldest_first() if sort == "date" else qs.newest_first()
+
+
 class StoryFilter(django_filters.FilterSet):
+    """The filters of the story list, the timeline and the map (see `filter_stories`)."""
+
     city = NaturalKeyFilter(
         queryset=City.objects.select_related("country"),
         key="slug",
-        noun="city",
+        noun=_("city"),
         many=True,
         method="filter_city",
-        label="City",
+        label=_("City"),
     )
     country = NaturalKeyFilter(
         queryset=Country.objects.all(),
         key="code",
-        noun="country",
+        noun=_("country"),
         method="filter_country",
-        label="Country",
+        label=_("Country"),
     )
     kind = django_filters.ChoiceFilter(
-        field_name="kind", lookup_expr="exact", choices=Story.Kind.choices, label="Kind of act"
+        field_name="kind", lookup_expr="exact", choices=Story.Kind.choices, label=_("Kind of act")
     )
     performer = NaturalKeyFilter(
         queryset=Performer.objects.all(),
         key="slug",
-        noun="performer",
+        noun=_("performer"),
         method="filter_performer",
-        label="Performer",
+        label=_("Performer"),
     )
     platform = django_filters.ChoiceFilter(
-        choices=LinkedPost.Platform.choices, method="filter_platform", label="Posted on"
+        choices=LinkedPost.Platform.choices, method="filter_platform", label=_("Posted on")
     )
-    date_after = django_filters.DateFilter(field_name="end_date", lookup_expr="gte", label="From")
-    date_before = django_filters.DateFilter(
-        field_name="start_date", lookup_expr="lte", label="Until"
-    )
+    date_after = django_filters.DateFilter(method="filter_after", label=_("From"))
+    date_before = django_filters.DateFilter(method="filter_before", label=_("Until"))
     q = django_filters.CharFilter(
         method="filter_words",
-        label="Words",
+        label=_("Words"),
         max_length=MAX_WORDS_LENGTH,
         validators=[ProhibitNullCharactersValidator()],
     )
+    sort = SortFilter(label=_("Order"))
 
     class Meta:
         model = Story
         fields = []
         form = StoryFilterForm
 
-    # A story "has" a city, performer or platform through a many-valued relation: Exists()
-    # keeps one row per story without DISTINCT.
-    def filter_city(self, queryset, name, cities):
-        through = Story.cities.through.objects.filter(story=OuterRef("pk"), city__in=cities)
-        return queryset.filter(Exists(through))
+    # Each method's `name` is django-filter's (the field name), unused: the query is the
+    # vocabulary's, in stories/models.py. (Issue 10 makes the named places and performers
+    # start from their `visible()` gates.)
+    def filter_city(self, queryset, _name, cities):
+        return queryset.in_cities(cities)
 
-    def filter_country(self, queryset, name, country):
-        by_city = Story.cities.through.objects.filter(story=OuterRef("pk"), city__country=country)
-        by_region = Story.regions.through.objects.filter(
-            story=OuterRef("pk"), region__country=country
-        )
-        directly = Story.countries.through.objects.filter(story=OuterRef("pk"), country=country)
-        return queryset.filter(Exists(by_city) | Exists(by_region) | Exists(directly))
+    def filter_country(self, queryset, _name, country):
+        return queryset.in_countries([country])
 
-    def filter_performer(self, queryset, name, performer):
-        through = Story.performers.through.objects.filter(story=OuterRef("pk"), performer=performer)
-        return queryset.filter(Exists(through))
+    def filter_performer(self, queryset, _name, performer):
+        return queryset.by_performers([performer])
 
-    def filter_platform(self, queryset, name, platform):
-        posts = LinkedPost.objects.filter(story=OuterRef("pk"), platform=platform)
-        return queryset.filter(Exists(posts))
+    def filter_platform(self, queryset, _name, platform):
+        return queryset.on_platform(platform)
 
-    def filter_words(self, queryset, name, words):
+    def filter_after(self, queryset, _name, day):
+        """Stories under way on `day` or later: a story spanning it matches."""
+        return queryset.covering(first=day)
+
+    def filter_before(self, queryset, _name, day):
+        return queryset.covering(last=day)
+
+    def filter_words(self, queryset, _name, words):
         return search.matching(queryset, words)
 
     def filter_queryset(self, queryset, *, leave_out=()):
-        """The filtered stories; `leave_out` names filters to ignore (for facet counts)."""
+        """The filtered stories, in order; `leave_out` names filters to ignore."""
         for name, value in self.form.cleaned_data.items():
             if name in self.filters and name not in leave_out:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
 
     def without(self, *names):
-        """The stories every filter but `names` keeps: what a facet for `names` counts."""
-        return self.filter_queryset(self.queryset.all(), leave_out=names)
-
-    @property
-    def qs(self):
-        if not hasattr(self, "_qs"):
-            self._qs = self.ordered(self.filter_queryset(self.queryset.all()))
-        return self._qs
-
-    def ordered(self, queryset):
-        sort = self.form.cleaned_data.get("sort")
-        words = self.form.cleaned_data.get("q")
-        if sort == "title":
-            return queryset.order_by("title", "pk")
-        if sort == "date":
-            return queryset.order_by(F("start_date").asc(nulls_last=True), "title", "pk")
-        if words and not sort:
-            return search.by_relevance(queryset, words)
-        return queryset.order_by(F("start_date").desc(nulls_last=True), "title", "pk")
+        """The stories every filter but `names` keeps, unordered: what a facet for `names`
+        counts."""
+        return self.filter_queryset(self.queryset.all(), leave_out=(*names, "sort"))
 
     @property
     def active(self):
-        """The cleaned values of the filters in use, by name."""
+        """The cleaned values of the filters in use, by name (the order is not a filter)."""
         data = self.form.cleaned_data
-        return {name: data[name] for name in self.filters if data.get(name) not in (None, "", [])}
+        return {
+            name: data[name]
+            for name in self.filters
+            if name != "sort" and data.get(name) not in (None, "", [])
+        }
+
+
+def filter_stories(data):
+    """The published stories a query string asks for, as a bound StoryFilter: the one way the
+    list, the timeline, the map and every later surface (exports, feeds, API) read filters.
+
+    Check `is_valid()` (its form then names each bad field) before reading `.qs`. The page
+    number is not a filter: the views read it with their own PageForm.
+    """
+    return StoryFilter(data, queryset=Story.objects.published())

@@ -1,39 +1,34 @@
 """Public pages. Each starts from `Story.objects.published()` and is cacheable (see caching.py)."""
 
 import datetime
+from functools import wraps
 
 from django import forms
 from django.core.exceptions import BadRequest
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, Value
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Greatest, Least
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from browse import facets, maps, timeline
 from browse.caching import cached, public_page
-from browse.filters import MAX_PAGE, SORTS, StoryFilter
+from browse.filters import MAX_PAGE, SORTS, filter_stories
 from stories import search
-from stories.models import City, LinkedPost, Performer, Story
+from stories.models import City, Country, LinkedPost, Performer, Story
 
 STORIES_PER_PAGE = 20
 NEWEST_ON_HOME = 6
 RELATED = 6
 
 
-def story_cards(queryset):
-    """What every story list shows: places, performers, without a query per row."""
-    return queryset.prefetch_related(
-        Prefetch("cities", queryset=City.objects.select_related("country")),
-        "regions",
-        "countries",
-        "performers",
-    )
-
-
 class PageForm(forms.Form):
-    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
+    page = forms.IntegerField(
+        label=gettext_lazy("Page"), min_value=1, max_value=MAX_PAGE, required=False
+    )
 
 
 class CountedPaginator(Paginator):
@@ -50,19 +45,37 @@ def paginate(request, queryset, number=None, count=None):
     if number is None:
         form = PageForm(request.GET)
         if not form.is_valid():
-            raise BadRequest("The page number must be a whole number from 1.")
+            raise BadRequest(_("The page number must be a whole number from 1."))
         number = form.cleaned_data["page"] or 1
     try:
         return CountedPaginator(queryset, STORIES_PER_PAGE, count=count).page(number)
     except EmptyPage as exc:
-        raise Http404("There is no such page.") from exc
+        raise Http404(_("There is no such page.")) from exc
 
 
-def invalid_filters(request, filterset):
+def filtered(view):
+    """For the pages over the stories a query string asks for (the list, the timeline, the
+    map): the view is called with the valid StoryFilter from `filter_stories`; bad filters,
+    or a bad page number, give the list's form naming each bad field, with a 400."""
+
+    @wraps(view)
+    def wrapper(request):
+        filterset = filter_stories(request.GET)
+        page_form = PageForm(request.GET)
+        filters_valid, page_valid = filterset.is_valid(), page_form.is_valid()
+        if not (filters_valid and page_valid):
+            return invalid_filters(request, filterset, page_form)
+        return view(request, filterset)
+
+    return wrapper
+
+
+def invalid_filters(request, filterset, page_form):
     """The story list's form, with each offending field named, as a 400."""
     context = {
         "filterset": filterset,
         "form": filterset.form,
+        "page_form": page_form,
         "sorts": SORTS,
         "given_cities": request.GET.getlist("city"),
     }
@@ -76,28 +89,24 @@ def home(request):
     def count():
         return {
             "stories": published.count(),
-            "cities": City.objects.filter(Exists(published.filter(cities=OuterRef("pk")))).count(),
-            "countries": len(facets.country_counts(published)),
+            "cities": City.objects.visible().count(),
+            "countries": Country.objects.visible().count(),
             "posts": LinkedPost.objects.filter(story__in=published.values("pk")).count(),
         }
 
     counts = cached(request, "home-counts", count)
-    newest = story_cards(published.order_by(F("start_date").desc(nulls_last=True), "title"))
-    context = {"counts": counts, "stories": newest[:NEWEST_ON_HOME], "sorts": SORTS}
+    newest = published.newest_first().for_listing()
+    context = {"counts": counts, "stories": newest[:NEWEST_ON_HOME]}
     return render(request, "browse/home.html", context)
 
 
 @public_page
-def story_list(request):
-    filterset = StoryFilter(request.GET, queryset=Story.objects.published())
+@filtered
+def story_list(request, filterset):
     links = facets.Links(request.GET)
-    if not filterset.is_valid():
-        return invalid_filters(request, filterset)
-    query = links.data.urlencode()
+    query = links.query
     total = cached(request, f"count:{query}", filterset.qs.count)
-    page = paginate(
-        request, story_cards(filterset.qs), filterset.form.cleaned_data["page"] or 1, total
-    )
+    page = paginate(request, filterset.qs.for_listing(), count=total)
     facet_list = cached(request, f"facets:{query}", lambda: facets.all_facets(filterset, links))
     chips = facets.active_chips(filterset, links)
     context = {
@@ -137,7 +146,7 @@ def story_detail(request, slug):
 
 
 def story_page(queryset):
-    return story_cards(queryset).prefetch_related(
+    return queryset.for_listing().prefetch_related(
         Prefetch("posts", queryset=LinkedPost.objects.order_by("position")), "sources"
     )
 
@@ -150,11 +159,11 @@ def unpublished_story(request, slug):
     """
     status = Story.objects.filter(slug=slug).values_list("status", flat=True).first()
     if status is None:
-        raise Http404("No such story.")
+        raise Http404(_("No such story."))
     if status == Story.Status.WITHDRAWN:
         return render(request, "browse/story_gone.html", status=410)
     if not (request.user.is_staff and request.user.has_perm("stories.view_story")):
-        raise Http404("No such story.")
+        raise Http404(_("No such story."))
     story = story_page(Story.objects.all()).get(slug=slug)
     response = render(request, "browse/story_preview.html", {"story": story, "related": []})
     add_never_cache_headers(response)
@@ -163,25 +172,18 @@ def unpublished_story(request, slug):
 
 def related_to(story):
     """Other published stories in the same cities or on overlapping days, nearest first."""
-    same_city = Story.cities.through.objects.filter(
-        story=OuterRef("pk"), city__in=[city.pk for city in story.cities.all()]
-    )
-    condition = Exists(same_city)
+    others = Story.objects.published().exclude(pk=story.pk)
+    related = others.in_cities([city.pk for city in story.cities.all()])
     if story.start_date:
-        condition |= Q(start_date__lte=story.end_date, end_date__gte=story.start_date)
-    return story_cards(
-        Story.objects.published()
-        .exclude(pk=story.pk)
-        .filter(condition)
-        .order_by(F("start_date").desc(nulls_last=True), "title")
-    )[:RELATED]
+        related |= others.covering(story.start_date, story.end_date)
+    return related.newest_first().for_listing()[:RELATED]
 
 
 @public_page
 def city_list(request):
+    """The visible cities (those with published stories), with their counts."""
     cities = (
-        City.objects.filter(stories__in=Story.objects.published())
-        .annotate(story_count=Count("stories"))
+        City.objects.with_story_counts(Story.objects.published())
         .select_related("country", "region")
         .order_by("country__name", "name")
     )
@@ -191,15 +193,17 @@ def city_list(request):
 
 @public_page
 def city_detail(request, slug):
+    # Any city answers, even one no published story is in; issue 10 starts from
+    # City.objects.visible() (and Performer.objects.visible() below), giving a 404.
     city = get_object_or_404(City.objects.select_related("country", "region"), slug=slug)
-    page = paginate(request, story_cards(Story.objects.published().filter(cities=city)))
+    page = paginate(request, Story.objects.published().in_cities([city]).for_listing())
     return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
 
 
 @public_page
 def performer_detail(request, slug):
     performer = get_object_or_404(Performer, slug=slug)
-    page = paginate(request, story_cards(Story.objects.published().filter(performers=performer)))
+    page = paginate(request, Story.objects.published().by_performers([performer]).for_listing())
     return render(
         request,
         "browse/performer_detail.html",
@@ -212,14 +216,7 @@ def day_detail(request, day):
     if not datetime.date.min < day < datetime.date.max:
         raise Http404("No day before or after this one can be shown.")
     published = Story.objects.published()
-    page = paginate(
-        request,
-        story_cards(
-            published.filter(start_date__lte=day, end_date__gte=day).order_by(
-                "start_date", "title", "pk"
-            )
-        ),
-    )
+    page = paginate(request, published.covering(day, day).oldest_first().for_listing())
     one = datetime.timedelta(days=1)
     # The nearest other days some story covers: for the previous day, the latest of
     # (end, day - 1) over stories that began before `day`; the next day mirrors it.
@@ -252,11 +249,9 @@ def as_date(value):
 
 
 @public_page
-def timeline_view(request):
-    filterset = StoryFilter(request.GET, queryset=Story.objects.published())
-    if not filterset.is_valid():
-        return invalid_filters(request, filterset)
-    query = facets.Links(request.GET).data.urlencode()
+@filtered
+def timeline_view(request, filterset):
+    query = facets.Links(request.GET).query
 
     def compute():
         return {
@@ -269,17 +264,13 @@ def timeline_view(request):
 
 
 @public_page
-def map_view(request):
-    filterset = StoryFilter(request.GET, queryset=Story.objects.published())
-    if not filterset.is_valid():
-        return invalid_filters(request, filterset)
-    query = facets.Links(request.GET).data.urlencode()
+@filtered
+def map_view(request, filterset):
+    query = facets.Links(request.GET).query
 
     def compute():
-        ids = filterset.qs.order_by().values("pk")
         cities = list(
-            City.objects.filter(stories__in=ids)
-            .annotate(story_count=Count("stories"))
+            City.objects.with_story_counts(filterset.qs.order_by().values("pk"))
             .select_related("country")
             .order_by("country__name", "name")
         )

@@ -33,15 +33,7 @@ from stories.models import (
     SourceArticle,
     Story,
 )
-
-EDITABLE_BY_CONTRIBUTORS = (Story.Status.DRAFT, Story.Status.IN_REVIEW)
-
-
-def can_edit_story(user, story):
-    """Drafts and stories in review are open to contributors; public ones to editors only."""
-    if story is None or story.status in EDITABLE_BY_CONTRIBUTORS:
-        return True
-    return user.has_perm("stories.publish_story")
+from stories.workflow import EDITABLE_BY_CONTRIBUTORS, can_edit_story
 
 
 def current_story(obj):
@@ -156,12 +148,7 @@ class CountryFilter(admin.SimpleListFilter):
         code = self.value()
         if not code:
             return queryset
-        links = Story.cities.through.objects.filter(story=OuterRef("pk"), city__country__code=code)
-        regions = Story.regions.through.objects.filter(
-            story=OuterRef("pk"), region__country__code=code
-        )
-        countries = Story.countries.through.objects.filter(story=OuterRef("pk"), country__code=code)
-        return queryset.filter(Exists(links) | Exists(regions) | Exists(countries))
+        return queryset.in_countries(Country.objects.filter(code=code))
 
 
 class CityFilter(admin.SimpleListFilter):
@@ -175,8 +162,7 @@ class CityFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        links = Story.cities.through.objects.filter(story=OuterRef("pk"), city__slug=self.value())
-        return queryset.filter(Exists(links))
+        return queryset.in_cities(City.objects.filter(slug=self.value()))
 
 
 class EventMonthFilter(admin.SimpleListFilter):
@@ -211,7 +197,7 @@ class EventMonthFilter(admin.SimpleListFilter):
 @admin.action(description=_("Delete selected stories never published"), permissions=["delete"])
 def delete_selected(modeladmin, request, queryset):
     """Django's delete (with its confirmation page), for stories never published only."""
-    kept = queryset.filter(published_at__isnull=False).count()
+    kept = queryset.kept_forever().count()
     if kept:
         modeladmin.message_user(
             request,
@@ -225,7 +211,7 @@ def delete_selected(modeladmin, request, queryset):
             % {"count": kept},
             messages.WARNING,
         )
-    deletable = queryset.filter(published_at__isnull=True)
+    deletable = queryset.deletable()
     if not deletable.exists():
         return None
     return django_delete_selected(modeladmin, request, deletable)
@@ -395,8 +381,9 @@ class StoryAdmin(HistoryAdmin):
     # Saving: one version per edit, the workflow fields untouched --------------------------
 
     def save_formset(self, request, form, formset, change):
+        deleted = formset.deleted_forms
         for post_form in formset.initial_forms:
-            if post_form.has_changed() or formset._should_delete_form(post_form):
+            if post_form.has_changed() or post_form in deleted:
                 record_baseline(formset.model, post_form.instance.pk)
         super().save_formset(request, form, formset, change)
 
@@ -416,20 +403,28 @@ class StoryAdmin(HistoryAdmin):
                 obj.slug = current.slug
         else:
             obj.status, obj.published_at = Story.Status.DRAFT, None
-        # Record the version once the places, performers and sources are saved too.
+        # The version is recorded once the places, performers and sources are saved too:
+        # by save_related() on the change form.
         obj.skip_history_when_saving = True
         obj._history_user = request.user
         obj.save()
-        if record is not None and current is None:  # a deleted draft comes back
-            restore_deleted_posts(LinkedPost, obj)
-        save_m2m = form.save_m2m
+        if record is not None:
+            # Restoring a version: simple-history's view calls form.save_m2m() after this
+            # method, and never save_related(). Save the links now (its second call then
+            # changes nothing) and record the version.
+            if current is None:  # a deleted draft comes back
+                restore_deleted_posts(LinkedPost, obj)
+            form.save_m2m()
+            self.record_version(obj)
 
-        def save_m2m_then_record():
-            save_m2m()
-            del obj.skip_history_when_saving
-            obj.save(update_fields=["updated_at"])
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self.record_version(form.instance)
 
-        form.save_m2m = save_m2m_then_record
+    def record_version(self, obj):
+        """One version per edit, with the places, performers and sources saved with it."""
+        del obj.skip_history_when_saving
+        obj.save(update_fields=["updated_at"])
 
     # Workflow buttons ---------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -21,16 +21,31 @@ http_url = URLValidator(
 )
 
 
-class SlugManager(models.Manager):
+class SlugQuerySet(models.QuerySet):
     """Looks rows up by their slug, the natural key fixtures and exports use."""
 
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
 
 
-class CountryManager(models.Manager):
+# The public gates for places and performers: a visitor may see what at least one
+# published story links. Used today where pages already keep to it (counts, the city list,
+# the map); issue 10 makes detail pages and filters start from them too.
+
+
+class CountryQuerySet(models.QuerySet):
     def get_by_natural_key(self, code):
         return self.get(code=code)
+
+    def visible(self):
+        """Countries a published story is in, through a city, a region or the country itself
+        (the same paths as `StoryQuerySet.in_countries`)."""
+        published = Story.objects.published().values("pk")
+        links = (
+            through.objects.filter(story__in=published, **{path: OuterRef("pk")})
+            for through, path in story_country_paths()
+        )
+        return self.filter(_any_exists(links))
 
 
 class Country(models.Model):
@@ -40,7 +55,7 @@ class Country(models.Model):
     )
     name = models.CharField(max_length=100, help_text=_("The English short name."))
 
-    objects = CountryManager()
+    objects = CountryQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -62,6 +77,16 @@ class Country(models.Model):
         return (self.code,)
 
 
+class RegionQuerySet(SlugQuerySet):
+    def visible(self):
+        """Regions a published story names, directly or through one of its cities."""
+        published = Story.objects.published()
+        return self.filter(
+            Exists(published.filter(regions=OuterRef("pk")))
+            | Exists(published.filter(cities__region=OuterRef("pk")))
+        )
+
+
 class Region(models.Model):
     """A first-level division of a country (Sicily, Andalusia): a place in its own right."""
 
@@ -69,7 +94,7 @@ class Region(models.Model):
     slug = models.SlugField(max_length=100)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="regions")
 
-    objects = SlugManager()
+    objects = RegionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -86,6 +111,17 @@ class Region(models.Model):
         return (self.slug,)
 
     natural_key.dependencies = ["stories.country"]
+
+
+class CityQuerySet(SlugQuerySet):
+    def visible(self):
+        """Cities at least one published story is in."""
+        return self.filter(Exists(Story.objects.published().filter(cities=OuterRef("pk"))))
+
+    def with_story_counts(self, stories):
+        """The cities of `stories`, each with `story_count`, in one GROUP BY. Given published
+        stories, these are exactly the visible cities, with their counts."""
+        return self.filter(stories__in=stories).annotate(story_count=models.Count("stories"))
 
 
 class City(models.Model):
@@ -107,7 +143,7 @@ class City(models.Model):
         null=True, blank=True, help_text=_("The city's id in GeoNames, where known.")
     )
 
-    objects = SlugManager()
+    objects = CityQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -147,6 +183,12 @@ class City(models.Model):
     natural_key.dependencies = ["stories.country", "stories.region"]
 
 
+class PerformerQuerySet(SlugQuerySet):
+    def visible(self):
+        """Performers at least one published story names."""
+        return self.filter(Exists(Story.objects.published().filter(performers=OuterRef("pk"))))
+
+
 class Performer(models.Model):
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("Individual")
@@ -172,7 +214,7 @@ class Performer(models.Model):
         help_text=_("Untick when the sources do not name this performer. Never guess a name."),
     )
 
-    objects = SlugManager()
+    objects = PerformerQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -203,7 +245,7 @@ class SourceArticle(models.Model):
     published_on = models.DateField(null=True, blank=True)
     excerpt = models.TextField(blank=True, help_text=_("The text of the article, as archived."))
 
-    objects = SlugManager()
+    objects = SlugQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -229,17 +271,113 @@ class SourceArticle(models.Model):
         return (self.slug,)
 
 
+def story_country_paths():
+    """How a story is in a country, as (through model, path from it to the country): through
+    one of its cities, one of its regions, or the country itself. The one definition behind
+    `in_countries`, `Country.objects.visible()` and `story_country_pairs()`."""
+    return [
+        (Story.cities.through, "city__country"),
+        (Story.regions.through, "region__country"),
+        (Story.countries.through, "country"),
+    ]
+
+
+def story_country_pairs():
+    """Every (story id, country id) a story is in, one row per path (a story in Madrid and
+    Granada gives Spain twice): for counts that GROUP BY country over many stories, as the
+    country facet and the map do."""
+    first, *others = (
+        through.objects.annotate(place_country=F(path)).values_list("story_id", "place_country")
+        for through, path in story_country_paths()
+    )
+    return first.union(*others, all=True)
+
+
+def _any_exists(querysets):
+    condition = Q()
+    for queryset in querysets:
+        condition |= Exists(queryset)
+    return condition
+
+
+# Stories that were never public: only these may ever be deleted.
+NEVER_PUBLISHED = Q(published_at__isnull=True)
+
+
 class StoryQuerySet(models.QuerySet):
+    """The query vocabulary: every page, export, feed and admin list says it with these."""
+
+    # Newest event first, undated stories last; the title, then the id, settle ties.
+    # (Served on PostgreSQL by stories_story_status_newest, from migration 0004.)
+    NEWEST_FIRST = (F("start_date").desc(nulls_last=True), "title", "pk")
+    OLDEST_FIRST = (F("start_date").asc(nulls_last=True), "title", "pk")
+
     def published(self):
         """The one gate for everything the public sees."""
         return self.filter(status=Story.Status.PUBLISHED)
 
+    def in_countries(self, countries):
+        """Stories in any of `countries` (instances, ids or a queryset), through a city, a
+        region or the country itself; one row per story (Exists, no DISTINCT)."""
+        links = (
+            through.objects.filter(story=OuterRef("pk"), **{f"{path}__in": countries})
+            for through, path in story_country_paths()
+        )
+        return self.filter(_any_exists(links))
+
+    def in_cities(self, cities):
+        """Stories in any of `cities` (instances, ids or a queryset)."""
+        links = Story.cities.through.objects.filter(story=OuterRef("pk"), city__in=cities)
+        return self.filter(Exists(links))
+
+    def by_performers(self, performers):
+        """Stories naming any of `performers` (instances, ids or a queryset)."""
+        links = Story.performers.through.objects.filter(
+            story=OuterRef("pk"), performer__in=performers
+        )
+        return self.filter(Exists(links))
+
+    def on_platform(self, platform):
+        """Stories with at least one post on `platform`."""
+        return self.filter(
+            Exists(LinkedPost.objects.filter(story=OuterRef("pk"), platform=platform))
+        )
+
+    def covering(self, first=None, last=None):
+        """Stories under way on at least one day from `first` to `last` (one day: `covering(day,
+        day)`); a bound left out is open. Undated stories never match."""
+        condition = Q()
+        if last is not None:
+            condition &= Q(start_date__lte=last)
+        if first is not None:
+            condition &= Q(end_date__gte=first)
+        return self.filter(condition)
+
+    def newest_first(self):
+        return self.order_by(*self.NEWEST_FIRST)
+
+    def oldest_first(self):
+        return self.order_by(*self.OLDEST_FIRST)
+
+    def for_listing(self):
+        """What a story card shows (places, performers), without a query per story."""
+        return self.prefetch_related(
+            Prefetch("cities", queryset=City.objects.select_related("country")),
+            "regions",
+            "countries",
+            "performers",
+        )
+
     def deletable(self):
         """Stories that were never public: only these may ever be deleted."""
-        return self.filter(published_at__isnull=True)
+        return self.filter(NEVER_PUBLISHED)
+
+    def kept_forever(self):
+        """Stories that have been published (even if later withdrawn): never deleted."""
+        return self.exclude(NEVER_PUBLISHED)
 
     def delete(self):
-        kept = self.filter(published_at__isnull=False)
+        kept = self.kept_forever()
         if kept.exists():
             raise models.ProtectedError(
                 gettext(
@@ -356,7 +494,7 @@ class Story(models.Model):
         indexes = [
             # Public lists: WHERE status = 'published' ORDER BY start_date DESC, title.
             # (PostgreSQL also gets stories_story_status_newest, DESC NULLS LAST, from
-            # migration 0002: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
+            # migration 0004: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
             models.Index(
                 "status", F("start_date").desc(), "title", name="stories_story_status_start"
             ),

@@ -63,13 +63,14 @@ def matching(queryset, words):
 
 
 def by_relevance(queryset, words):
-    """Orders matching stories best first (PostgreSQL); newest first where search is plain."""
+    """Orders matching stories (a StoryQuerySet) best first, ties newest first (PostgreSQL);
+    newest first where search is plain."""
     if uses_full_text_search():
         query = SearchQuery(words, search_type="websearch", config=SEARCH_CONFIG)
         return queryset.annotate(rank=SearchRank(F("search_vector"), query)).order_by(
-            "-rank", F("start_date").desc(nulls_last=True), "title", "pk"
+            "-rank", *queryset.NEWEST_FIRST
         )
-    return queryset.order_by(F("start_date").desc(nulls_last=True), "title", "pk")
+    return queryset.newest_first()
 
 
 # The row triggers migration 0004 installs, by table. A bulk load pauses them: row by row,

@@ -219,3 +219,15 @@ def apply(stories, name, user):
             story.save()
             report.moved.append(story)
     return report
+
+
+# Editing rules (the admin's object permissions) ----------------------------------------
+
+EDITABLE_BY_CONTRIBUTORS = (Status.DRAFT, Status.IN_REVIEW)
+
+
+def can_edit_story(user, story):
+    """Drafts and stories in review are open to contributors; public ones to editors only."""
+    if story is None or story.status in EDITABLE_BY_CONTRIBUTORS:
+        return True
+    return user.has_perm("stories.publish_story")

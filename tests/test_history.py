@@ -233,3 +233,36 @@ def test_a_restore_is_named_in_the_history(editor_client, story):
     editor_client.post(revert_url(story, old), story_form(old.instance, _save="Revert"))
     reason = story.history.latest().history_change_reason
     assert reason.startswith("Restored the version of ")
+
+
+def test_a_restore_records_one_version_with_the_restored_places(editor_client, story):
+    old = story.history.filter(title="Aria").order_by("history_date").last()
+    before = story.history.count()
+    florence = City.objects.get(slug="florence")
+    editor_client.post(
+        revert_url(story, old), story_form(old.instance, cities=[florence.pk], _save="Revert")
+    )
+    assert story.history.count() == before + 1
+    assert [c.city.slug for c in story.history.latest().cities.all()] == ["florence"]
+
+
+def test_deleting_a_post_inline_keeps_its_earlier_state(editor_client):
+    story = factories.story("Aria", status=Story.Status.DRAFT)
+    post = factories.post(story, handle="first")
+    LinkedPost.history.all().delete()  # as if loaded without history
+    data = story_form(
+        story,
+        **{
+            "posts-TOTAL_FORMS": "1",
+            "posts-INITIAL_FORMS": "1",
+            "posts-0-id": post.pk,
+            "posts-0-story": story.pk,
+            "posts-0-position": "1",
+            "posts-0-handle": "first",
+            "posts-0-DELETE": "on",
+        },
+    )
+    editor_client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
+    assert not LinkedPost.objects.filter(pk=post.pk).exists()
+    history = LinkedPost.history.filter(id=post.pk)
+    assert [(v.history_type, v.handle) for v in history] == [("-", "first"), ("~", "first")]

@@ -3,8 +3,18 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from stories.models import City, LinkedPost, Story, platform_from_url
+from stories.models import (
+    City,
+    Country,
+    LinkedPost,
+    Performer,
+    Region,
+    Story,
+    platform_from_url,
+    story_country_pairs,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +132,174 @@ def test_published_is_the_only_public_set():
     for status in (Story.Status.DRAFT, Story.Status.IN_REVIEW, Story.Status.WITHDRAWN):
         factories.story(str(status), status=status)
     assert list(Story.objects.published()) == [kept]
+
+
+# The query vocabulary: each method keeps what it names and drops the rest. --------------
+
+MARCH_1 = datetime.date(2020, 3, 1)
+MARCH_31 = datetime.date(2020, 3, 31)
+
+
+def titles(queryset):
+    return sorted(story.title for story in queryset)
+
+
+def test_in_countries_finds_stories_through_a_city_a_region_or_the_country():
+    italy, spain = factories.country("IT", "Italy"), factories.country("ES", "Spain")
+    factories.story("By city", cities=[factories.city("Florence", "IT")])
+    factories.story("By region", regions=[factories.region("Sicily", "IT")])
+    factories.story("By country", countries=[italy])
+    factories.story("Elsewhere", cities=[factories.city("Madrid", "ES")])
+    factories.story("Nowhere")
+    assert titles(Story.objects.in_countries([italy])) == ["By city", "By country", "By region"]
+    assert titles(Story.objects.in_countries([spain])) == ["Elsewhere"]
+
+
+def test_in_countries_lists_a_story_in_two_of_its_cities_once():
+    cities = [factories.city("Florence", "IT"), factories.city("Turin", "IT")]
+    factories.story("Two cities", cities=cities, regions=[factories.region("Sicily", "IT")])
+    assert titles(Story.objects.in_countries(Country.objects.filter(code="IT"))) == ["Two cities"]
+
+
+def test_in_cities_keeps_stories_in_any_of_the_cities():
+    florence, turin, palermo = (factories.city(name) for name in ("Florence", "Turin", "Palermo"))
+    factories.story("Florence", cities=[florence])
+    factories.story("Both", cities=[florence, turin])
+    factories.story("Palermo", cities=[palermo])
+    assert titles(Story.objects.in_cities([florence, turin])) == ["Both", "Florence"]
+
+
+def test_by_performers_keeps_stories_naming_the_performer():
+    singer = factories.performer("Maurizio Marchini")
+    factories.story("Sung", performers=[singer])
+    factories.story("Danced", performers=[factories.performer("Someone Else")])
+    assert titles(Story.objects.by_performers([singer])) == ["Sung"]
+
+
+def test_on_platform_keeps_stories_with_a_post_there():
+    factories.post(factories.story("Tweeted"), url="https://twitter.com/a/status/1")
+    factories.post(factories.story("On YouTube"), url="https://youtu.be/abc")
+    assert titles(Story.objects.on_platform(LinkedPost.Platform.TWITTER)) == ["Tweeted"]
+
+
+@pytest.fixture
+def dated_stories():
+    factories.story("Single day", day=MARCH_13)
+    factories.story("Two days", start=MARCH_13, end=MARCH_14)
+    factories.story("Spanning March", start=datetime.date(2020, 2, 20), end=MARCH_31)
+    factories.story("April", day=datetime.date(2020, 4, 2))
+    factories.story("Undated")
+
+
+def test_covering_a_day_keeps_the_stories_under_way_that_day(dated_stories):
+    kept = titles(Story.objects.covering(MARCH_14, MARCH_14))
+    assert kept == ["Spanning March", "Two days"]
+
+
+def test_covering_a_range_keeps_the_stories_that_overlap_it(dated_stories):
+    kept = titles(Story.objects.covering(datetime.date(2020, 3, 14), datetime.date(2020, 4, 1)))
+    assert kept == ["Spanning March", "Two days"]
+
+
+def test_covering_with_an_open_end_keeps_every_later_dated_story(dated_stories):
+    assert titles(Story.objects.covering(first=MARCH_14)) == ["April", "Spanning March", "Two days"]
+    assert titles(Story.objects.covering(last=MARCH_1)) == ["Spanning March"]
+
+
+def test_newest_first_puts_undated_stories_last_and_breaks_ties_by_title(dated_stories):
+    factories.story("Another single day", day=MARCH_13)
+    order = [story.title for story in Story.objects.newest_first()]
+    assert order == [
+        "April",
+        "Another single day",  # these three began on 13 March: by title
+        "Single day",
+        "Two days",
+        "Spanning March",
+        "Undated",
+    ]
+
+
+def test_oldest_first_also_puts_undated_stories_last(dated_stories):
+    order = [story.title for story in Story.objects.oldest_first()]
+    assert order[0] == "Spanning March" and order[-1] == "Undated"
+
+
+def test_for_listing_reads_every_card_without_a_query_per_story(django_assert_num_queries):
+    for number in range(3):
+        factories.story(
+            f"Story {number}",
+            cities=[factories.city()],
+            regions=[factories.region()],
+            countries=[factories.country()],
+            performers=[factories.performer()],
+        )
+    with django_assert_num_queries(5):  # the stories, then cities (with countries),
+        for story in Story.objects.for_listing():  # regions, countries, performers
+            [city.country.name for city in story.cities.all()]
+            list(story.regions.all()), list(story.countries.all()), list(story.performers.all())
+
+
+def test_deletable_keeps_only_stories_never_published():
+    factories.story("Draft", status=Story.Status.DRAFT)
+    factories.story("In review", status=Story.Status.IN_REVIEW)
+    factories.story("Published")
+    factories.story("Withdrawn", status=Story.Status.WITHDRAWN)
+    reopened = factories.story("Reopened", status=Story.Status.DRAFT)
+    reopened.published_at = timezone.now()  # published once, then reopened as a draft
+    reopened.save()
+    assert titles(Story.objects.deletable()) == ["Draft", "In review"]
+    assert titles(Story.objects.kept_forever()) == ["Published", "Reopened", "Withdrawn"]
+
+
+def test_a_city_is_visible_only_with_a_published_story():
+    florence, turin = factories.city("Florence"), factories.city("Turin")
+    factories.city("Palermo")
+    factories.story("Public", cities=[florence])
+    factories.story("Draft", cities=[turin], status=Story.Status.DRAFT)
+    assert [city.name for city in City.objects.visible()] == ["Florence"]
+
+
+def test_with_story_counts_of_published_stories_are_the_visible_cities():
+    florence, turin = factories.city("Florence"), factories.city("Turin")
+    factories.story("One", cities=[florence, turin])
+    factories.story("Two", cities=[florence])
+    factories.story("Draft", cities=[florence, factories.city("Palermo")], status="draft")
+    counted = City.objects.with_story_counts(Story.objects.published())
+    assert {(city.name, city.story_count) for city in counted} == {("Florence", 2), ("Turin", 1)}
+    assert set(counted) == set(City.objects.visible())
+
+
+def test_a_region_is_visible_through_a_published_story_or_one_of_its_cities():
+    sicily, tuscany = factories.region("Sicily"), factories.region("Tuscany")
+    factories.region("Andalusia", "ES")
+    factories.story("In Sicily", regions=[sicily])
+    factories.story("In Florence", cities=[factories.city("Florence", region=tuscany)])
+    factories.story("Draft", regions=[factories.region("Lazio")], status="draft")
+    assert [region.name for region in Region.objects.visible()] == ["Sicily", "Tuscany"]
+
+
+def test_a_country_is_visible_through_a_published_storys_city_region_or_itself():
+    factories.story("By city", cities=[factories.city("Madrid", "ES")])
+    factories.story("By region", regions=[factories.region("Sicily", "IT")])
+    factories.story("By country", countries=[factories.country("FR")])
+    factories.story("Draft", countries=[factories.country("DE")], status="draft")
+    factories.country("PT")
+    assert sorted(c.code for c in Country.objects.visible()) == ["ES", "FR", "IT"]
+
+
+def test_a_performer_is_visible_only_with_a_published_story():
+    factories.story("Public", performers=[factories.performer("Sung")])
+    factories.story("Draft", performers=[factories.performer("Hidden")], status="draft")
+    factories.performer("Nobody")
+    assert [p.name for p in Performer.objects.visible()] == ["Sung"]
+
+
+def test_story_country_pairs_follow_the_same_paths_as_in_countries():
+    italy = factories.country("IT")
+    story = factories.story(
+        "Everywhere in Italy",
+        cities=[factories.city("Florence", "IT")],
+        regions=[factories.region("Sicily", "IT")],
+        countries=[italy],
+    )
+    assert sorted(story_country_pairs()) == [(story.pk, italy.pk)] * 3
