@@ -345,7 +345,7 @@ class StoryQuerySet(models.QuerySet):
 
     def covering(self, first=None, last=None):
         """Stories under way on at least one day from `first` to `last` (one day: `covering(day,
-        day)`); a bound left out is open. Undated stories never match."""
+        day)`); a bound left out is open. Undated stories never match a bound."""
         condition = Q()
         if last is not None:
             condition &= Q(start_date__lte=last)
