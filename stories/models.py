@@ -50,16 +50,20 @@ class CountryQuerySet(models.QuerySet):
 
 class Country(models.Model):
     code = models.CharField(
+        verbose_name=_("code"),
         max_length=2,
         help_text=_("ISO 3166-1 alpha-2 code in capitals, for example IT or ES."),
     )
-    name = models.CharField(max_length=100, help_text=_("The English short name."))
+    name = models.CharField(
+        verbose_name=_("name"), max_length=100, help_text=_("The English short name.")
+    )
 
     objects = CountryQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("country")
         verbose_name_plural = _("countries")
         constraints = [
             models.UniqueConstraint(fields=["code"], name="stories_country_unique_code"),
@@ -90,15 +94,19 @@ class RegionQuerySet(SlugQuerySet):
 class Region(models.Model):
     """A first-level division of a country (Sicily, Andalusia): a place in its own right."""
 
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100)
-    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="regions")
+    name = models.CharField(verbose_name=_("name"), max_length=100)
+    slug = models.SlugField(verbose_name=_("slug"), max_length=100)
+    country = models.ForeignKey(
+        Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="regions"
+    )
 
     objects = RegionQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_region_unique_slug"),
         ]
@@ -125,22 +133,41 @@ class CityQuerySet(SlugQuerySet):
 
 
 class City(models.Model):
-    name = models.CharField(max_length=100, help_text=_("The English name, as visitors know it."))
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=100,
+        help_text=_("The English name, as visitors know it."),
+    )
     slug = models.SlugField(
+        verbose_name=_("slug"),
         max_length=100,
         help_text=_(
             "Lower-case English name (florence). Where two cities share a name, "
             "add the country code (valencia-ve)."
         ),
     )
-    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="cities")
-    region = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="cities", null=True, blank=True
+    country = models.ForeignKey(
+        Country, verbose_name=_("country"), on_delete=models.PROTECT, related_name="cities"
     )
-    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="cities",
+        null=True,
+        blank=True,
+    )
+    latitude = models.DecimalField(
+        verbose_name=_("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        verbose_name=_("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
     geonames_id = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("The city's id in GeoNames, where known.")
+        verbose_name=_("geonames id"),
+        null=True,
+        blank=True,
+        help_text=_("The city's id in GeoNames, where known."),
     )
 
     objects = CityQuerySet.as_manager()
@@ -148,6 +175,7 @@ class City(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("city")
         verbose_name_plural = _("cities")
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_city_unique_slug"),
@@ -196,20 +224,25 @@ class Performer(models.Model):
         CROWD = "crowd", _("Crowd of residents")
 
     name = models.CharField(
+        verbose_name=_("name"),
         max_length=200,
         help_text=_(
             "The name the sources give. For someone unnamed, describe them "
             "(“Unidentified DJ in Palermo”) and untick “identified”."
         ),
     )
-    slug = models.SlugField(max_length=200)
-    kind = models.CharField(max_length=20, choices=Kind, default=Kind.INDIVIDUAL)
+    slug = models.SlugField(verbose_name=_("slug"), max_length=200)
+    kind = models.CharField(
+        verbose_name=_("kind"), max_length=20, choices=Kind, default=Kind.INDIVIDUAL
+    )
     role = models.CharField(
+        verbose_name=_("role"),
         max_length=100,
         blank=True,
         help_text=_("What they did, in words: tenor, DJ, fitness trainer."),
     )
     identified = models.BooleanField(
+        verbose_name=_("identified"),
         default=True,
         help_text=_("Untick when the sources do not name this performer. Never guess a name."),
     )
@@ -219,6 +252,8 @@ class Performer(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("performer")
+        verbose_name_plural = _("performers")
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_performer_unique_slug"),
         ]
@@ -235,21 +270,35 @@ class Performer(models.Model):
 
 class SourceArticle(models.Model):
     slug = models.SlugField(
-        max_length=200, help_text=_("A stable identifier, for example article-2020-03-16.")
+        verbose_name=_("slug"),
+        max_length=200,
+        help_text=_("A stable identifier, for example article-2020-03-16."),
     )
-    title = models.CharField(max_length=300, blank=True, help_text=_("Leave empty if unknown."))
-    outlet = models.CharField(max_length=200, blank=True, help_text=_("Leave empty if unknown."))
+    title = models.CharField(
+        verbose_name=_("title"), max_length=300, blank=True, help_text=_("Leave empty if unknown.")
+    )
+    outlet = models.CharField(
+        verbose_name=_("outlet"), max_length=200, blank=True, help_text=_("Leave empty if unknown.")
+    )
     url = models.URLField(
-        max_length=500, blank=True, validators=[http_url], help_text=_("Leave empty if unknown.")
+        verbose_name=_("url"),
+        max_length=500,
+        blank=True,
+        validators=[http_url],
+        help_text=_("Leave empty if unknown."),
     )
-    published_on = models.DateField(null=True, blank=True)
-    excerpt = models.TextField(blank=True, help_text=_("The text of the article, as archived."))
+    published_on = models.DateField(verbose_name=_("published on"), null=True, blank=True)
+    excerpt = models.TextField(
+        verbose_name=_("excerpt"), blank=True, help_text=_("The text of the article, as archived.")
+    )
 
     objects = SlugQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-published_on", "slug"]
+        verbose_name = _("source article")
+        verbose_name_plural = _("source articles")
         constraints = [
             models.UniqueConstraint(fields=["slug"], name="stories_source_unique_slug"),
             models.UniqueConstraint(
@@ -405,12 +454,19 @@ class Story(models.Model):
         PUBLISHED = "published", _("Published")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=200)
-    summary = models.TextField(blank=True, help_text=_("One or two sentences for lists and feeds."))
-    body = models.TextField(blank=True, help_text=_("The story in full, in Markdown."))
-    kind = models.CharField(max_length=20, choices=Kind, default=Kind.OTHER)
+    title = models.CharField(verbose_name=_("title"), max_length=300)
+    slug = models.SlugField(verbose_name=_("slug"), max_length=200)
+    summary = models.TextField(
+        verbose_name=_("summary"),
+        blank=True,
+        help_text=_("One or two sentences for lists and feeds."),
+    )
+    body = models.TextField(
+        verbose_name=_("body"), blank=True, help_text=_("The story in full, in Markdown.")
+    )
+    kind = models.CharField(verbose_name=_("kind"), max_length=20, choices=Kind, default=Kind.OTHER)
     start_date = models.DateField(
+        verbose_name=_("start date"),
         null=True,
         blank=True,
         help_text=_(
@@ -419,38 +475,54 @@ class Story(models.Model):
         ),
     )
     end_date = models.DateField(
+        verbose_name=_("end date"),
         null=True,
         blank=True,
         help_text=_("The last day. The same as the start for a single day."),
     )
-    cities = models.ManyToManyField(City, blank=True, related_name="stories")
+    cities = models.ManyToManyField(
+        City, verbose_name=_("cities"), blank=True, related_name="stories"
+    )
     regions = models.ManyToManyField(
         Region,
+        verbose_name=_("regions"),
         blank=True,
         related_name="stories",
         help_text=_("Use when the sources name a region but no city (a DJ “in Sicily”)."),
     )
     countries = models.ManyToManyField(
         Country,
+        verbose_name=_("countries"),
         blank=True,
         related_name="stories",
         help_text=_("Use when the sources name a country but no city or region."),
     )
-    performers = models.ManyToManyField(Performer, blank=True, related_name="stories")
-    sources = models.ManyToManyField(SourceArticle, blank=True, related_name="stories")
-    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT)
-    published_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Set when the story is first published.")
+    performers = models.ManyToManyField(
+        Performer, verbose_name=_("performers"), blank=True, related_name="stories"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    sources = models.ManyToManyField(
+        SourceArticle, verbose_name=_("sources"), blank=True, related_name="stories"
+    )
+    status = models.CharField(
+        verbose_name=_("status"), max_length=20, choices=Status, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(
+        verbose_name=_("published at"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the story is first published."),
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
     curator_notes = models.TextField(
+        verbose_name=_("curator notes"),
         blank=True,
         help_text=_(
             "Private to curators: what is unknown, how a date was inferred, what to check."
         ),
     )
     search_vector = SearchVectorField(
+        verbose_name=_("search vector"),
         null=True,
         editable=False,
         help_text=_("Kept up to date by database triggers on PostgreSQL (see stories/search.py)."),
@@ -465,6 +537,7 @@ class Story(models.Model):
 
     class Meta:
         ordering = ["-start_date", "title"]
+        verbose_name = _("story")
         verbose_name_plural = _("stories")
         permissions = [("publish_story", "Can publish and withdraw stories")]
         constraints = [
@@ -577,42 +650,59 @@ class LinkedPost(models.Model):
         TIKTOK = "tiktok", _("TikTok")
         OTHER = "other", _("Other")
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="posts")
+    story = models.ForeignKey(
+        Story, verbose_name=_("story"), on_delete=models.CASCADE, related_name="posts"
+    )
     position = models.PositiveSmallIntegerField(
-        default=1, help_text=_("Order of the post within its story, from 1.")
+        verbose_name=_("position"),
+        default=1,
+        help_text=_("Order of the post within its story, from 1."),
     )
     platform = models.CharField(
+        verbose_name=_("platform"),
         max_length=20,
         choices=Platform,
         blank=True,
         help_text=_("Derived from the URL (or the media link) when left empty."),
     )
     url = models.URLField(
+        verbose_name=_("url"),
         max_length=500,
         blank=True,
         validators=[http_url],
         help_text=_("The post's own address. Leave empty if the sources do not give it."),
     )
-    author_name = models.CharField(max_length=200, blank=True)
-    handle = models.CharField(max_length=100, blank=True, help_text=_("Without the “@”."))
-    posted_on = models.DateField(
-        null=True, blank=True, help_text=_("The day the post was published (not the event's day).")
+    author_name = models.CharField(verbose_name=_("author name"), max_length=200, blank=True)
+    handle = models.CharField(
+        verbose_name=_("handle"), max_length=100, blank=True, help_text=_("Without the “@”.")
     )
-    text = models.TextField(blank=True, help_text=_("The post's text, exactly as archived."))
+    posted_on = models.DateField(
+        verbose_name=_("posted on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the post was published (not the event's day)."),
+    )
+    text = models.TextField(
+        verbose_name=_("text"), blank=True, help_text=_("The post's text, exactly as archived.")
+    )
     media_url = models.URLField(
-        _("media link"),
+        verbose_name=_("media link"),
         max_length=500,
         blank=True,
         validators=[http_url],
         help_text=_("For example a pic.twitter.com link."),
     )
     reach = models.CharField(
+        verbose_name=_("reach"),
         max_length=300,
         blank=True,
         help_text=_("Reported reach in the source's words: “viewed more than 4 million times”."),
     )
     reach_count = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text=_("The reported reach as a number, where one is given.")
+        verbose_name=_("reach count"),
+        null=True,
+        blank=True,
+        help_text=_("The reported reach as a number, where one is given."),
     )
 
     objects = LinkedPostManager()
@@ -620,6 +710,8 @@ class LinkedPost(models.Model):
 
     class Meta:
         ordering = ["story", "position"]
+        verbose_name = _("linked post")
+        verbose_name_plural = _("linked posts")
         constraints = [
             models.UniqueConstraint(
                 fields=["url"], condition=~Q(url=""), name="stories_post_unique_url"
@@ -718,19 +810,30 @@ class LoadRecord(models.Model):
     """One bulk load (load_archive, generate_archive): bulk loads skip per-row history, so
     this is the record of what came in, when and from where."""
 
-    command = models.CharField(max_length=50, help_text=_("The management command that loaded."))
+    command = models.CharField(
+        verbose_name=_("command"), max_length=50, help_text=_("The management command that loaded.")
+    )
     source = models.CharField(
+        verbose_name=_("source"),
         max_length=500,
         help_text=_("Where the rows came from: a file path, or the generator's seed."),
     )
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
+    started_at = models.DateTimeField(
+        verbose_name=_("started at"),
+    )
+    finished_at = models.DateTimeField(
+        verbose_name=_("finished at"),
+    )
     counts = models.JSONField(
-        default=dict, help_text=_('Rows written, by model: {"stories.story": 1000, ...}.')
+        verbose_name=_("counts"),
+        default=dict,
+        help_text=_('Rows written, by model: {"stories.story": 1000, ...}.'),
     )
 
     class Meta:
         ordering = ["-started_at"]
+        verbose_name = _("load record")
+        verbose_name_plural = _("load records")
         constraints = [
             models.CheckConstraint(
                 condition=Q(finished_at__gte=F("started_at")),

@@ -6,10 +6,13 @@ import re
 import shutil
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils.functional import Promise
+from simple_history.models import HistoricalChanges
 
 from browse import timeline
 from stories import workflow
@@ -122,3 +125,62 @@ def test_admin_keeps_british_date_formats(admin_client):
     html = admin_client.get(reverse("admin:stories_story_changelist")).content.decode()
     assert "14 Mar 2020" in html
     assert "March 14, 2020" not in html
+
+
+# The archive's own models; django-simple-history derives its Historical* models from them.
+STORIES_MODELS = [
+    model
+    for model in apps.get_app_config("stories").get_models()
+    if not issubclass(model, HistoricalChanges)
+]
+
+
+def test_the_stories_models_are_all_checked():
+    assert {model.__name__ for model in STORIES_MODELS} == {
+        "Country",
+        "Region",
+        "City",
+        "Performer",
+        "SourceArticle",
+        "Story",
+        "LinkedPost",
+        "LoadRecord",
+    }
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        field
+        for model in STORIES_MODELS
+        for field in model._meta.get_fields()
+        # Declared fields, many-to-many and foreign keys included; not the automatic id,
+        # nor the reverse side of a relation (labelled on the model that declares it).
+        if not field.auto_created
+    ],
+    ids=str,
+)
+def test_every_field_has_a_translatable_label(field):
+    """A label Django derives from the attribute name is a plain str: it never reaches the
+    catalog. An explicit gettext_lazy label is a lazy Promise."""
+    assert isinstance(field.verbose_name, Promise)
+
+
+@pytest.mark.parametrize("model", STORIES_MODELS, ids=lambda model: model.__name__)
+def test_every_model_has_translatable_names(model):
+    """Both given in Meta: a derived plural is the singular with an English "s" added."""
+    assert isinstance(model._meta.original_attrs.get("verbose_name"), Promise)
+    assert isinstance(model._meta.original_attrs.get("verbose_name_plural"), Promise)
+
+
+@pytest.mark.django_db
+def test_story_form_labels_read_as_before(admin_client):
+    html = admin_client.get(reverse("admin:stories_story_add")).content.decode()
+    labels = {
+        re.sub(r"<[^>]+>", "", text).strip().removesuffix(":")
+        for text in re.findall(r"<label[^>]*>(.*?)</label>", html, re.DOTALL)
+    }
+    # The story's own fields, a many-to-many, a read-only field, and the posts inline.
+    expected = {"Title", "Start date", "End date", "Cities", "Status", "Curator notes"}
+    expected |= {"Author name", "Posted on", "Media link", "Reach count"}
+    assert expected <= labels
