@@ -4,7 +4,7 @@ docs/archive-format.md describes the format for people; stories/interchange/bulk
 The columns come from the models' metadata (concrete fields and many-to-many fields), so
 fields added to the archive's models travel without changes here. Fields the database
 derives (generated columns, full-text search vectors) are not exported: the database
-rebuilds them (see `bulk_load.refresh_derived_data()`).
+rebuilds them (see `BulkLoader.finish()` in bulk_load.py).
 
 The export is deterministic: records in natural-key order (by code point, the same on every
 database), many-to-many lists sorted, one spelling for each value. It streams the stories in
@@ -23,6 +23,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate
+from django.utils import timezone
 from tqdm import tqdm
 
 from stories.models import (
@@ -79,6 +80,20 @@ def archived_m2m(model):
     return [f for f in model._meta.many_to_many if not is_derived(f)]
 
 
+def default_value(field):
+    """The JSON value a record lacking `field` stands for: its default, or empty. Raises
+    LookupError for a field that has neither."""
+    if field.many_to_many:
+        return []
+    if field.has_default():
+        return jsonable(field.get_default())
+    if field.null:
+        return None
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return dump_datetime(timezone.now())
+    raise LookupError(f"{label(field.model)}.{field.name} has no default")
+
+
 def header():
     return {
         "format": FORMAT,
@@ -95,6 +110,17 @@ def header():
 
 def dump_datetime(value):
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def jsonable(value):
+    """A Python value (a field's default) in its JSON spelling."""
+    if isinstance(value, datetime.datetime):
+        return dump_datetime(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
 
 
 def value_dumper(field):
@@ -336,17 +362,6 @@ def parse_line(number, raw):
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise LoadError(number, f"not valid JSON ({exc})") from None
-
-
-def read_records(path, *, progress=False):
-    """(line number, record) for each line after the header; raises LoadError on bad lines.
-    Yields the header's model list first, as line 1."""
-    reader = ArchiveReader(path, progress=progress)
-    try:
-        yield 1, reader.models
-        yield from reader.records()
-    finally:
-        reader.close()
 
 
 def parse_header(raw):
