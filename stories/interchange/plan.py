@@ -129,7 +129,7 @@ def picker(positions):
     if positions:
         (at,) = positions
         return lambda values: (values[at],)
-    return lambda values: ()
+    return lambda _: ()
 
 
 def fast_check(field):
