@@ -36,7 +36,7 @@ SPELLINGS = {
     int: int.__str__,
     bool: lambda value: "t" if value else "f",
     datetime.date: datetime.date.isoformat,
-    datetime.datetime: datetime.datetime.isoformat,
+    datetime.datetime: lambda value: value.isoformat(" "),
     decimal.Decimal: decimal.Decimal.__str__,
 }
 

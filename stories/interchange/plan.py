@@ -1,8 +1,6 @@
 """How records of one model become rows: a Plan holds the loaders by field, the buffers its
 rows wait in, and the many-to-many tables its records fill."""
 
-import operator
-
 from django.db import models
 
 from stories.interchange.archive import (
@@ -14,7 +12,6 @@ from stories.interchange.archive import (
     label,
 )
 from stories.interchange.loaders import (
-    longest,
     reference_loader,
     story_reference_loader,
     text_choices,
@@ -49,8 +46,10 @@ class Plan:
         self.defaults = {}
         self.count = 0
         self.loaders = [(f.name, field_loader(f, ids, current, postgres)) for f in self.fields]
-        self.names = [name for name, _ in self.loaders]
-        self.fast = FastPath(self.fields, [load for _, load in self.loaders])
+        self.steps = [
+            (name, *fast_check(field), load)
+            for (name, load), field in zip(self.loaders, self.fields, strict=True)
+        ]
         self.buffer = Buffer(model._meta.db_table, ["id", *(f.column for f in self.fields)])
         self.m2m_targets = [
             (field.name, ids[field.related_model], label(field.related_model), m2m_buffer(field))
@@ -61,18 +60,22 @@ class Plan:
         return [self.buffer, *(buffer for *_, buffer in self.m2m_targets)]
 
     def build(self, fields, pk):
-        """The row for a record's fields. Fields whose values are already what the column
-        takes (text of the right length, one of the choices, booleans, whole numbers with no
-        limits) are checked a record at a time, all together, and go straight through if
-        they pass; every other value goes through its field's loader. Any exception sends the
-        record down the slow path (`BulkLoader.explain`), which names the field at fault."""
-        values = list(map(fields.__getitem__, self.names))
-        for at, load in self.fast.loaded:
-            values[at] = load(values[at])
-        if not self.fast.passes(values):
-            for at in self.fast.checked:
-                values[at] = self.loaders[at][1](values[at])
-        return [pk, *values]
+        """The row for a record's fields. Values that are already what the column takes (text
+        of the right length, one of the choices, booleans, whole numbers with no limits) go
+        straight through; every other goes through its field's loader. Any exception sends
+        the record down the slow path (`BulkLoader.explain`), which names the field at fault."""
+        row = [pk]
+        append = row.append
+        for name, kind, max_length, choices, load in self.steps:
+            value = fields[name]
+            if (
+                type(value) is not kind
+                or (max_length is not None and len(value) > max_length)
+                or (choices is not None and value not in choices)
+            ):
+                value = load(value)
+            append(value)
+        return row
 
     def take_defaults(self, archived):
         """Defaults for the fields the archive's header does not list (`archived`): a field
@@ -89,49 +92,6 @@ def field_loader(field, ids, current, postgres):
     return value_loader(field, postgres)
 
 
-class FastPath:
-    """Which of a model's fields a value may skip the loader for, and how to check them for
-    one record in a few calls that loop in C (a loader returns such a value unchanged)."""
-
-    def __init__(self, fields, loaders):
-        kinds, limited, limits, chosen, choices = [], [], [], [], []
-        self.loaded = []  # (position, loader) of fields whose every value is loaded
-        self.checked = []  # positions of the fields checked here
-        for at, field in enumerate(fields):
-            kind, max_length, accepted = fast_check(field)
-            if kind is None:
-                self.loaded.append((at, loaders[at]))
-                continue
-            self.checked.append(at)
-            kinds.append(kind)
-            if max_length is not None:
-                limited.append(at)
-                limits.append(max_length)
-            if accepted is not None:
-                chosen.append(at)
-                choices.append(accepted)
-        self.kinds, self.limits, self.choices = tuple(kinds), limits, choices
-        self.pick_checked, self.pick_limited = picker(self.checked), picker(limited)
-        self.pick_chosen = picker(chosen)
-
-    def passes(self, values):
-        return (
-            tuple(map(type, self.pick_checked(values))) == self.kinds
-            and all(map(operator.le, map(len, self.pick_limited(values)), self.limits))
-            and all(map(operator.contains, self.choices, self.pick_chosen(values)))
-        )
-
-
-def picker(positions):
-    """A function from a list to the tuple of its items at `positions`."""
-    if len(positions) > 1:
-        return operator.itemgetter(*positions)
-    if positions:
-        (at,) = positions
-        return lambda values: (values[at],)
-    return lambda _: ()
-
-
 def fast_check(field):
     """(kind, longest, choices): a value of exactly that type, no longer than `longest` and
     among `choices` (where they are not None) is inserted as it is. A kind of None sends
@@ -140,7 +100,7 @@ def fast_check(field):
         return None, None, None
     if isinstance(field, models.CharField | models.TextField):
         choices = text_choices(field)
-        return str, (longest(field) if choices is None else None), choices
+        return str, (field.max_length if choices is None else None), choices
     if isinstance(field, models.BooleanField):
         return bool, None, None
     if isinstance(field, models.IntegerField) and not field.validators:
