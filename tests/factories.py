@@ -198,3 +198,25 @@ def story_form(story, **changes):
     }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
+
+
+def flush():
+    """What `manage.py flush` does to the archive, in a form PostgreSQL allows inside the
+    test's transaction (TRUNCATE refuses while deferred foreign key checks are pending)."""
+    from django.db import models
+
+    from stories.models import LoadRecord
+
+    for model in (LoadRecord, LinkedPost, Story, SourceArticle, Performer, City, Region, Country):
+        # Past the guard that keeps published stories from deletion, as flush's TRUNCATE is.
+        models.QuerySet.delete(model.objects.all())
+
+
+def export(path):
+    """The archive, written by export_archive to `path`; returns its bytes."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("export_archive", str(path), stdout=StringIO())
+    return path.read_bytes()

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection, models
 from django.db.models.functions import Lower
 
-from stories.interchange import bulk_load
+from stories.interchange import bulk_load, parallel
 from stories.interchange.archive import FORMAT, VERSION, archived_fields, is_derived
 from stories.models import (
     City,
@@ -19,26 +19,12 @@ from stories.models import (
     LinkedPost,
     LoadRecord,
     Performer,
-    Region,
-    SourceArticle,
     Story,
 )
 from tests import factories
+from tests.factories import export, flush
 
 pytestmark = pytest.mark.django_db
-
-
-def flush():
-    """What `manage.py flush` does to the archive, in a form PostgreSQL allows inside the
-    test's transaction (TRUNCATE refuses while deferred foreign key checks are pending)."""
-    for model in (LoadRecord, LinkedPost, Story, SourceArticle, Performer, City, Region, Country):
-        # Past the guard that keeps published stories from deletion, as flush's TRUNCATE is.
-        models.QuerySet.delete(model.objects.all())
-
-
-def export(path):
-    call_command("export_archive", str(path), stdout=StringIO())
-    return path.read_bytes()
 
 
 def load(path):
@@ -410,7 +396,7 @@ def small_chunks(monkeypatch):
     """Two workers reading chunks of a few stories each, so that a small archive takes the
     parallel path of a big one (PostgreSQL only)."""
     monkeypatch.setattr(bulk_load, "LOAD_WORKERS", 2)
-    monkeypatch.setattr(bulk_load, "CHUNK_BYTES", 3000)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 3000)
 
 
 def generated_export(tmp_path, stories=120):
@@ -432,7 +418,7 @@ def write_canonical(path, records):
 def test_round_trip_through_many_chunks_read_by_workers(small_chunks, tmp_path):
     path = generated_export(tmp_path)
     first = path.read_bytes()
-    assert first.count(bulk_load.STORY_LINE) * 1000 > 3 * bulk_load.CHUNK_BYTES
+    assert first.count(parallel.STORY_LINE) * 1000 > 3 * parallel.CHUNK_BYTES
     load(path)
     assert Story.objects.count() == 120
     assert export(tmp_path / "again.jsonl") == first
@@ -454,11 +440,11 @@ def test_refusal_in_a_later_chunk_names_its_line_and_writes_nothing(small_chunks
 
 @pytest.mark.postgres
 def test_story_lines_spelled_another_way_are_read_in_order(small_chunks, monkeypatch, tmp_path):
-    monkeypatch.setattr(bulk_load, "MAX_CHUNK_BYTES", 3 * bulk_load.CHUNK_BYTES)
+    monkeypatch.setattr(parallel, "MAX_CHUNK_BYTES", 3 * parallel.CHUNK_BYTES)
     path = generated_export(tmp_path)
     canonical = path.read_bytes()
     write_lines(path, lines(path))  # json.dumps spacing: no line the chunker can cut at
-    assert bulk_load.STORY_LINE not in path.read_bytes()
+    assert parallel.STORY_LINE not in path.read_bytes()
     load(path)
     assert Story.objects.count() == 120
     assert export(tmp_path / "again.jsonl") == canonical

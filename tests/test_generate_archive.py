@@ -4,9 +4,13 @@ from collections import Counter
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
+from django.db import models
 from django.db.models import Count
 
+from stories.interchange import synthetic
+from stories.interchange.archive import archived_fields, archived_m2m
 from stories.interchange.synthetic import SyntheticArchive
 from stories.models import City, LinkedPost, LoadRecord, Performer, Story
 
@@ -129,3 +133,35 @@ def test_generated_cities_get_slugs_unique_by_country():
     call_command("generate_archive", stories=10, seed=4, stdout=StringIO())
     assert City.objects.filter(slug="valencia", country__code="ES").exists()
     assert City.objects.filter(slug="valencia-ve", country__code="VE").exists()
+
+
+def test_generated_records_carry_exactly_the_archived_fields_in_order(records):
+    for record in records[1:]:
+        model = apps.get_model(record["model"])
+        names = [f.name for f in archived_fields(model) + archived_m2m(model)]
+        assert list(record["fields"]) == names
+
+
+def story_field_added(monkeypatch, field):
+    """Stories archive `field` too, as if it had just been added to the model."""
+    field.set_attributes_from_name("mood")
+    field.model = Story
+    archived = synthetic.archived_fields
+    monkeypatch.setattr(
+        synthetic,
+        "archived_fields",
+        lambda model: archived(model) + ([field] if model is Story else []),
+    )
+
+
+def test_a_new_story_field_with_a_default_is_generated_with_it(monkeypatch):
+    story_field_added(monkeypatch, models.CharField(max_length=20, default="calm"))
+    stories = of(list(SyntheticArchive(20, seed=5).records()), "story")
+    assert len(stories) == 20
+    assert {story["mood"] for story in stories} == {"calm"}
+
+
+def test_a_new_story_field_without_a_default_stops_generation_naming_it(monkeypatch):
+    story_field_added(monkeypatch, models.CharField(max_length=20))
+    with pytest.raises(ValueError, match=r"stories.story records lack \['mood'\]"):
+        list(SyntheticArchive(5, seed=5).records())

@@ -13,7 +13,7 @@ from stories import search
 from stories.management import search_index
 from stories.models import Story
 from tests import factories
-from tests.test_archive_io import export, flush
+from tests.factories import export, flush
 
 pytestmark = pytest.mark.django_db
 

@@ -1,28 +1,24 @@
-"""The whole archive as JSON Lines: the format, the export, and reading a file back.
-docs/archive-format.md describes the format for people; stories/interchange/bulk_load.py loads it.
+"""The whole archive as JSON Lines: the format (models, fields, the one spelling of each
+value, the header), writing records and reading a file back. docs/archive-format.md
+describes the format for people; `export` writes a database as it, `bulk_load` loads it,
+`synthetic` generates it.
 
 The columns come from the models' metadata (concrete fields and many-to-many fields), so
 fields added to the archive's models travel without changes here. Fields the database
-derives (generated columns, full-text search vectors) are not exported: the database
-rebuilds them (see `bulk_load.refresh_derived_data()`).
-
-The export is deterministic: records in natural-key order (by code point, the same on every
-database), many-to-many lists sorted, one spelling for each value. It streams the stories in
-chunks, with their posts and links fetched per chunk, so memory stays bounded.
+derives (generated columns, full-text search vectors) are not archived: the database
+rebuilds them (see `BulkLoader.finish()` in bulk_load.py).
 """
 
 import datetime
 import decimal
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import orjson
 from django.contrib.postgres.search import SearchVectorField
-from django.db import connection, models
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate
+from django.db import models
+from django.utils import timezone
 from tqdm import tqdm
 
 from stories.models import (
@@ -48,7 +44,6 @@ ARCHIVE_MODELS = [*REFERENCE_MODELS, STORY_MODEL, POST_MODEL]
 # Kinds of field the database maintains from other columns: never exported, never loaded.
 DERIVED_FIELD_TYPES = (models.GeneratedField, SearchVectorField)
 
-STORY_CHUNK = 2000
 UTC = datetime.UTC
 
 
@@ -79,6 +74,20 @@ def archived_m2m(model):
     return [f for f in model._meta.many_to_many if not is_derived(f)]
 
 
+def default_value(field):
+    """The JSON value a record lacking `field` stands for: its default, or empty. Raises
+    LookupError for a field that has neither."""
+    if field.many_to_many:
+        return []
+    if field.has_default():
+        return jsonable(field.get_default())
+    if field.null:
+        return None
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return dump_datetime(timezone.now())
+    raise LookupError(f"{label(field.model)}.{field.name} has no default")
+
+
 def header():
     return {
         "format": FORMAT,
@@ -95,6 +104,17 @@ def header():
 
 def dump_datetime(value):
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def jsonable(value):
+    """A Python value (a field's default) in its JSON spelling."""
+    if isinstance(value, datetime.datetime):
+        return dump_datetime(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
 
 
 def value_dumper(field):
@@ -117,159 +137,6 @@ def encode(record):
     return orjson.dumps(record) + b"\n"
 
 
-# Export
-
-
-class Exporter:
-    def __init__(self):
-        # Natural keys of the reference models, by primary key: {model: {pk: ["IT"]}}.
-        self.keys = {}
-
-    def records(self, progress=False):
-        yield header()
-        for model in REFERENCE_MODELS:
-            yield from self.reference_records(model)
-        yield from self.story_records(progress)
-
-    def columns(self, model):
-        """(field, attname, dumper) for each archived field; foreign keys dump natural keys."""
-        columns = []
-        for f in archived_fields(model):
-            if f.is_relation:
-                keys = self.keys.get(f.related_model)
-                if keys is None:
-                    raise ValueError(f"{label(model)}.{f.name} refers outside the archive.")
-                columns.append((f.name, f.attname, _key_dumper(keys)))
-            else:
-                columns.append((f.name, f.attname, value_dumper(f)))
-        return columns
-
-    def reference_records(self, model):
-        objects = sorted(model.objects.all(), key=lambda obj: obj.natural_key())
-        self.keys[model] = {obj.pk: list(obj.natural_key()) for obj in objects}
-        columns = self.columns(model)
-        m2m = {f.name: self.m2m_map(f, [obj.pk for obj in objects]) for f in archived_m2m(model)}
-        for obj in objects:
-            fields = {
-                name: dump(getattr(obj, attname)) if dump else getattr(obj, attname)
-                for name, attname, dump in columns
-            }
-            for name, related in m2m.items():
-                fields[name] = related.get(obj.pk, [])
-            yield {"model": label(model), "fields": fields}
-
-    def m2m_map(self, field, pks):
-        """{owner pk: sorted natural keys of the related rows} for the given owners."""
-        through = field.remote_field.through
-        owner = field.m2m_field_name() + "_id"
-        target = field.m2m_reverse_field_name() + "_id"
-        keys = self.keys[field.related_model]
-        related = defaultdict(list)
-        for start in range(0, len(pks), STORY_CHUNK):
-            rows = through.objects.filter(owned_by(owner, pks[start : start + STORY_CHUNK]))
-            for owner_pk, target_pk in rows.values_list(owner, target):
-                related[owner_pk].append(keys[target_pk])
-        for values in related.values():
-            values.sort()
-        return related
-
-    def story_records(self, progress):
-        story_columns = self.columns(STORY_MODEL)
-        post_columns = [
-            (name, attname, dump)
-            for name, attname, dump in self.post_columns()
-            if name != POST_PARENT
-        ]
-        m2m_fields = archived_m2m(STORY_MODEL)
-        attnames = [attname for _, attname, _ in story_columns]
-        slug_at = attnames.index("slug")
-        stories = (
-            STORY_MODEL.objects.order_by(canonical("slug"))
-            .values_list("pk", *attnames)
-            .iterator(chunk_size=STORY_CHUNK)
-        )
-        total = STORY_MODEL.objects.count()
-        with tqdm(total=total, unit=" stories", disable=not progress) as bar:
-            for chunk in _chunks(stories, STORY_CHUNK):
-                pks = [row[0] for row in chunk]
-                related = {f.name: self.m2m_map(f, pks) for f in m2m_fields}
-                posts = self.posts_by_story(pks, post_columns)
-                for row in chunk:
-                    fields = {
-                        name: dump(value) if dump else value
-                        for (name, _, dump), value in zip(story_columns, row[1:], strict=True)
-                    }
-                    for name, by_story in related.items():
-                        fields[name] = by_story.get(row[0], [])
-                    yield {"model": label(STORY_MODEL), "fields": fields}
-                    story_key = [row[1 + slug_at]]
-                    for post in posts.get(row[0], []):
-                        yield {
-                            "model": label(POST_MODEL),
-                            "fields": {POST_PARENT: story_key, **post},
-                        }
-                bar.update(len(chunk))
-
-    def post_columns(self):
-        columns = []
-        for f in archived_fields(POST_MODEL):
-            if f.name == POST_PARENT:
-                columns.append((f.name, f.attname, None))
-            elif f.is_relation:
-                raise ValueError(f"{label(POST_MODEL)}.{f.name} refers outside the archive.")
-            else:
-                columns.append((f.name, f.attname, value_dumper(f)))
-        return columns
-
-    def posts_by_story(self, story_pks, columns):
-        parent = POST_PARENT + "_id"
-        rows = (
-            POST_MODEL.objects.filter(owned_by(parent, story_pks))
-            .order_by(parent, "position")
-            .values_list(parent, *[attname for _, attname, _ in columns])
-        )
-        posts = defaultdict(list)
-        for story_pk, *values in rows:
-            posts[story_pk].append(
-                {
-                    name: dump(value) if dump else value
-                    for (name, _, dump), value in zip(columns, values, strict=True)
-                }
-            )
-        return posts
-
-
-def _key_dumper(keys):
-    return lambda pk: None if pk is None else keys[pk]
-
-
-def _chunks(iterable, size):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def owned_by(column, pks):
-    """WHERE column IN (pks): on PostgreSQL as one array parameter, which saves preparing
-    thousands of parameters a chunk."""
-    if connection.vendor == "postgresql":
-        quoted = connection.ops.quote_name(column)
-        return RawSQL(f"{quoted} = ANY(%s)", (pks,), output_field=models.BooleanField())
-    return Q(**{f"{column}__in": pks})
-
-
-def canonical(field_name):
-    """Order by code point (byte order of UTF-8), the same on every database and in Python."""
-    if connection.vendor == "postgresql":
-        return Collate(field_name, "C")
-    return field_name  # SQLite's default BINARY collation is already byte order.
-
-
 def write_archive(records, path):
     """Write records as JSON Lines to `path`; returns counts by model."""
     counts = Counter()
@@ -279,10 +146,6 @@ def write_archive(records, path):
             counts[record.get("model", "header")] += 1
     del counts["header"]
     return counts
-
-
-def export_archive(path, *, progress=False):
-    return write_archive(Exporter().records(progress), path)
 
 
 # Reading
@@ -336,17 +199,6 @@ def parse_line(number, raw):
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise LoadError(number, f"not valid JSON ({exc})") from None
-
-
-def read_records(path, *, progress=False):
-    """(line number, record) for each line after the header; raises LoadError on bad lines.
-    Yields the header's model list first, as line 1."""
-    reader = ArchiveReader(path, progress=progress)
-    try:
-        yield 1, reader.models
-        yield from reader.records()
-    finally:
-        reader.close()
 
 
 def parse_header(raw):

@@ -222,8 +222,8 @@ class Gazetteer:
         own = self.mentioned_countries(text)
         article = self.mentioned_countries(article_text) if article_text else set()
         found = []
-        for name, candidates in self._candidates(text):
-            place = self._resolve(name, candidates, own, article)
+        for _, candidates in self._candidates(text):
+            place = self._resolve(candidates, own, article)
             if place is not None and place not in found:
                 found.append(place)
         return found
@@ -258,7 +258,7 @@ class Gazetteer:
             else:
                 i += 1
 
-    def _resolve(self, name, candidates, own_countries, article_countries):
+    def _resolve(self, candidates, own_countries, article_countries):
         def score(place):
             return (
                 place.kind == COUNTRY,

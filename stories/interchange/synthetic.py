@@ -16,10 +16,19 @@ from decimal import Decimal
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from stories.interchange.archive import dump_datetime, header, write_archive
+from stories.interchange.archive import (
+    ARCHIVE_MODELS,
+    archived_fields,
+    archived_m2m,
+    default_value,
+    dump_datetime,
+    header,
+    label,
+    write_archive,
+)
 from stories.interchange.bulk_load import bulk_load
 from stories.interchange.gazetteer import gazetteer, unique_slug
-from stories.models import LinkedPost, Performer, Story
+from stories.models import City, Country, LinkedPost, Performer, Region, SourceArticle, Story
 
 FIRST_DAY = datetime.date(2020, 3, 1)
 LAST_DAY = datetime.date(2021, 6, 30)
@@ -357,35 +366,62 @@ class SyntheticArchive:
     # The records, in canonical order
 
     def records(self):
+        record = Records()
         yield header()
         for code in self.countries:
-            yield _record("country", {"code": code, "name": self.places.country(code).name})
+            yield record(Country, code=code, name=self.places.country(code).name)
         for slug, region in sorted(self.regions):
-            yield _record(
-                "region", {"name": region.name, "slug": slug, "country": [region.country]}
-            )
+            yield record(Region, name=region.name, slug=slug, country=[region.country])
         for slug, city in sorted(self.cities, key=lambda pair: pair[0]):
-            yield _record(
-                "city",
-                {
-                    "name": city.name,
-                    "slug": slug,
-                    "country": [city.country],
-                    "region": None,
-                    "latitude": coordinate(city.latitude),
-                    "longitude": coordinate(city.longitude),
-                    "geonames_id": city.geonames_id,
-                },
+            yield record(
+                City,
+                name=city.name,
+                slug=slug,
+                country=[city.country],
+                latitude=coordinate(city.latitude),
+                longitude=coordinate(city.longitude),
+                geonames_id=city.geonames_id,
             )
         for performer in sorted(self.performers, key=lambda p: p["slug"]):
-            yield _record("performer", performer)
+            yield record(Performer, **performer)
         for source in self.sources:
-            yield _record("sourcearticle", source)
+            yield record(SourceArticle, **source)
         for number in range(1, self.total + 1):
             fields, posts = self.story(number)
-            yield _record("story", fields)
+            yield record(Story, **fields)
             for post in posts:
-                yield _record("linkedpost", post)
+                yield record(LinkedPost, **post)
+
+
+class Records:
+    """Records as the archive format has them: every archived field of the model, in the
+    format's order, each with its default (or empty) value unless given. A field added to a
+    model with a default is generated with it; one without a default must be given here."""
+
+    def __init__(self):
+        self.blank = {model: blank_fields(model) for model in ARCHIVE_MODELS}
+
+    def __call__(self, model, **values):
+        fields, required = self.blank[model]
+        if not required <= values.keys() or not values.keys() <= fields.keys():
+            missing = sorted(required - values.keys())
+            unknown = sorted(values.keys() - fields.keys())
+            raise ValueError(
+                f"synthetic {label(model)} records lack {missing} and have unknown {unknown}"
+            )
+        return {"model": label(model), "fields": {**fields, **values}}
+
+
+def blank_fields(model):
+    """({name: default value} of the model's archived fields, the names that have none)."""
+    fields, required = {}, set()
+    for field in archived_fields(model) + archived_m2m(model):
+        try:
+            fields[field.name] = default_value(field)
+        except LookupError:
+            fields[field.name] = None
+            required.add(field.name)
+    return fields, required
 
 
 def generate_archive(stories, *, seed=1, output=None, progress=False):
@@ -410,10 +446,6 @@ def _with_progress(records, total, progress):
             if record.get("model") == "stories.story":
                 bar.update()
             yield record
-
-
-def _record(model, fields):
-    return {"model": f"stories.{model}", "fields": fields}
 
 
 def _clip(day):

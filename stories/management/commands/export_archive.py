@@ -3,7 +3,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from stories.interchange.archive import describe, export_archive
+from stories.interchange.archive import describe
+from stories.interchange.export import export_archive
 
 
 class Command(BaseCommand):
