@@ -60,6 +60,12 @@ def entry(catalog, msgid, msgid_plural=None):
         ("%(day)s: %(count)s story", "%(day)s: %(count)s stories"),
         # browse/maps.py: a city's point
         ("%(city)s, %(country)s: %(count)s story", "%(city)s, %(country)s: %(count)s stories"),
+        # stories/interchange/archive.py: the counts export_archive and load_archive report
+        ("%(count)s linked post", "%(count)s linked posts"),
+        # stories/interchange/ingest.py: import_article's report
+        ("%(count)s post already archived", "%(count)s posts already archived"),
+        # stories/management/search_index.py: after a bulk load
+        ("%(count)s story not searchable yet", "%(count)s stories not searchable yet"),
         # templates/browse/timeline.html: a {% blocktranslate count %}
         (
             "%(n)s story has no known date and is not on the timeline.",

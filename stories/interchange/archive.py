@@ -19,6 +19,7 @@ import orjson
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext_lazy
 from tqdm import tqdm
 
 from stories.models import (
@@ -218,13 +219,29 @@ def parse_header(raw):
 
 
 def describe(counts, seconds=None):
-    """'6 stories, 4 posts, 5 cities, ...' in the archive's order."""
-    parts = []
-    for model in [STORY_MODEL, POST_MODEL, *REFERENCE_MODELS]:
-        n = counts.get(label(model), 0)
-        name = model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural
-        parts.append(f"{n} {name}")
-    text = ", ".join(parts)
+    """'6 stories, 4 linked posts, 5 cities, ...' in the archive's order."""
+    parts = [
+        COUNTED[label(model)] % {"count": counts.get(label(model), 0)}
+        for model in [STORY_MODEL, POST_MODEL, *REFERENCE_MODELS]
+    ]
+    # Translators: joins counts of different things: "6 stories, 4 linked posts".
+    text = gettext(", ").join(str(part) for part in parts)
     if seconds is not None:
-        text += f" in {seconds:.1f} s"
+        # Translators: how long a command took: "6 stories, 4 linked posts in 0.3 s".
+        text = gettext("%(counts)s in %(seconds).1f s") % {"counts": text, "seconds": seconds}
     return text
+
+
+# How each archived model is counted in a command's report, as a plural a translator can
+# give every form of (the models' verbose names have only two).
+COUNTED = {
+    label(STORY_MODEL): ngettext_lazy("%(count)s story", "%(count)s stories", "count"),
+    label(POST_MODEL): ngettext_lazy("%(count)s linked post", "%(count)s linked posts", "count"),
+    label(Country): ngettext_lazy("%(count)s country", "%(count)s countries", "count"),
+    label(Region): ngettext_lazy("%(count)s region", "%(count)s regions", "count"),
+    label(City): ngettext_lazy("%(count)s city", "%(count)s cities", "count"),
+    label(Performer): ngettext_lazy("%(count)s performer", "%(count)s performers", "count"),
+    label(SourceArticle): ngettext_lazy(
+        "%(count)s source article", "%(count)s source articles", "count"
+    ),
+}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 
 from stories.interchange.gazetteer import CITY, COUNTRY, REGION, gazetteer, unique_slug
 from stories.models import City, Country, LinkedPost, Region, SourceArticle, Story
@@ -418,32 +419,42 @@ def import_articles(paths, *, dry_run=False):
     return articles, counts
 
 
-NOUNS = {
-    "sources": ("source", "sources"),
-    "stories": ("story", "stories"),
-    "posts": ("post", "posts"),
-    "cities": ("city", "cities"),
-    "regions": ("region", "regions"),
-    "countries": ("country", "countries"),
-    "articles already imported": ("article already imported", "articles already imported"),
-    "posts already archived": ("post already archived", "posts already archived"),
+# What an import counts, as plurals a translator can give every form of.
+MADE = {
+    "sources": ngettext_lazy("%(count)s source", "%(count)s sources", "count"),
+    "stories": ngettext_lazy("%(count)s story", "%(count)s stories", "count"),
+    "posts": ngettext_lazy("%(count)s post", "%(count)s posts", "count"),
+    "cities": ngettext_lazy("%(count)s city", "%(count)s cities", "count"),
+    "regions": ngettext_lazy("%(count)s region", "%(count)s regions", "count"),
+    "countries": ngettext_lazy("%(count)s country", "%(count)s countries", "count"),
+}
+KEPT = {
+    "articles already imported": ngettext_lazy(
+        "%(count)s article already imported", "%(count)s articles already imported", "count"
+    ),
+    "posts already archived": ngettext_lazy(
+        "%(count)s post already archived", "%(count)s posts already archived", "count"
+    ),
 }
 
 
 def describe(counts):
     """'created 1 source, 6 stories, 4 posts; skipped 1 article already imported'."""
-
-    def phrase(key):
-        singular, plural = NOUNS[key]
-        return f"{counts[key]} {singular if counts[key] == 1 else plural}"
-
-    made = [phrase(key) for key in list(NOUNS)[:6] if counts[key]]
-    kept = [phrase(key) for key in list(NOUNS)[6:] if counts[key]]
-    parts = [f"created {', '.join(made) or 'nothing'}"]
+    separator = gettext(", ")
+    made = separator.join(str(MADE[key] % {"count": counts[key]}) for key in MADE if counts[key])
+    kept = separator.join(str(KEPT[key] % {"count": counts[key]}) for key in KEPT if counts[key])
+    created = gettext("created %(things)s") % {"things": made} if made else None
+    parts = [created or gettext("created nothing")]
     if linked := counts["stories given this source"]:
         parts.append(
-            f"added the source to {linked} existing {'story' if linked == 1 else 'stories'}"
+            ngettext(
+                "added the source to %(count)s existing story",
+                "added the source to %(count)s existing stories",
+                linked,
+            )
+            % {"count": linked}
         )
     if kept:
-        parts.append(f"skipped {', '.join(kept)}")
-    return "; ".join(parts)
+        parts.append(gettext("skipped %(things)s") % {"things": kept})
+    # Translators: separates the parts of an import's report.
+    return gettext("; ").join(parts)

@@ -5,10 +5,11 @@ import time
 
 from django.core.management.base import CommandError
 from django.db import DatabaseError
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from stories.search import index_missing_vectors, unindexed_story_count, uses_full_text_search
 
-FINISH = "run `manage.py rebuild_search_index` to finish"
+FINISH = gettext_lazy("run `manage.py rebuild_search_index` to finish")
 
 
 def index_after_load(command):
@@ -23,19 +24,29 @@ def index_after_load(command):
         count = index_missing_vectors(progress=sys.stderr.isatty())
     except (KeyboardInterrupt, DatabaseError) as exc:
         raise CommandError(
-            f"The archive is loaded, but the search index is incomplete: {missing()}; {FINISH}."
+            gettext(
+                "The archive is loaded, but the search index is incomplete: %(missing)s; "
+                "%(finish)s."
+            )
+            % {"missing": missing(), "finish": FINISH}
         ) from exc
     seconds = time.monotonic() - started
-    command.stdout.write(f"Search index: {stories(count)} in {seconds:.1f} s.")
+    command.stdout.write(
+        gettext("Search index: %(stories)s in %(seconds).1f s.")
+        % {"stories": stories(count), "seconds": seconds}
+    )
 
 
 def missing():
     """How many stories are not searchable yet, in words (if the database still answers)."""
     try:
-        return f"{stories(unindexed_story_count())} not searchable yet"
+        count = unindexed_story_count()
     except DatabaseError:
-        return "some stories are not searchable yet"
+        return gettext("some stories are not searchable yet")
+    return ngettext(
+        "%(count)s story not searchable yet", "%(count)s stories not searchable yet", count
+    ) % {"count": count}
 
 
 def stories(count):
-    return f"{count} {'story' if count == 1 else 'stories'}"
+    return ngettext("%(count)s story", "%(count)s stories", count) % {"count": count}

@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from stories.interchange.archive import describe
 from stories.interchange.export import export_archive
@@ -21,4 +22,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         counts = export_archive(path, progress=sys.stderr.isatty())
         seconds = time.monotonic() - started
-        self.stdout.write(f"Exported {describe(counts, seconds)} to {path}.")
+        self.stdout.write(
+            gettext("Exported %(counts)s to %(path)s.")
+            % {"counts": describe(counts, seconds), "path": path}
+        )

@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from stories.interchange.archive import LoadError, describe
 from stories.interchange.synthetic import generate_archive
@@ -37,7 +38,10 @@ class Command(BaseCommand):
         except LoadError as exc:
             raise CommandError(f"{exc}. Nothing was generated.") from exc
         seconds = time.monotonic() - started
-        where = output or "the database"
-        self.stdout.write(f"Generated {describe(counts, seconds)} into {where} (seed {seed}).")
+        where = output or gettext("the database")
+        self.stdout.write(
+            gettext("Generated %(counts)s into %(where)s (seed %(seed)s).")
+            % {"counts": describe(counts, seconds), "where": where, "seed": seed}
+        )
         if output is None:
             index_after_load(self)

@@ -1,6 +1,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from stories.interchange.ingest import ArticleError, describe, import_articles
 
@@ -33,8 +34,11 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(_dumps([article.as_dict() for article in articles]))
             return
-        prefix = "Dry run, nothing written: would have " if dry_run else ""
-        self.stdout.write(prefix + describe(counts) + ".")
+        if dry_run:
+            report = gettext("Dry run, nothing written: would have %(report)s.")
+        else:
+            report = gettext("%(report)s.")
+        self.stdout.write(report % {"report": describe(counts)})
 
 
 def _dumps(data):

@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from stories.interchange.archive import LoadError, describe
 from stories.interchange.bulk_load import load_archive
@@ -27,5 +28,8 @@ class Command(BaseCommand):
         except LoadError as exc:
             raise CommandError(f"{path}, {exc}. Nothing was loaded.") from exc
         seconds = time.monotonic() - started
-        self.stdout.write(f"Loaded {describe(counts, seconds)} from {path}.")
+        self.stdout.write(
+            gettext("Loaded %(counts)s from %(path)s.")
+            % {"counts": describe(counts, seconds), "path": path}
+        )
         index_after_load(self)

@@ -2,6 +2,7 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from stories.management.search_index import FINISH, missing, stories
 from stories.search import (
@@ -66,7 +67,14 @@ class Command(BaseCommand):
                     "Interrupted: the batches done so far are committed; run "
                     "`manage.py rebuild_search_index --all` again to recompute every vector."
                 ) from exc
-            raise CommandError(f"Interrupted: {missing()}; {FINISH}.") from exc
+            raise CommandError(
+                gettext("Interrupted: %(missing)s; %(finish)s.")
+                % {"missing": missing(), "finish": FINISH}
+            ) from exc
         seconds = time.monotonic() - started
-        what = "recomputed" if every_story else "indexed"
-        self.stdout.write(f"Search index: {stories(count)} {what} in {seconds:.1f} s.")
+        report = (
+            gettext("Search index: %(stories)s recomputed in %(seconds).1f s.")
+            if every_story
+            else gettext("Search index: %(stories)s indexed in %(seconds).1f s.")
+        )
+        self.stdout.write(report % {"stories": stories(count), "seconds": seconds})
