@@ -254,7 +254,10 @@ class StoryAdmin(HistoryAdmin):
         "posts__url",
     ]
     date_hierarchy = "start_date"
-    prepopulated_fields = {"slug": ["title"]}
+    # The slug follows the title only while it may still change: see get_prepopulated_fields.
+    # (Not a class attribute: django-simple-history's version pages read that one directly,
+    # and name the slug even where it is read-only, which failed for published stories.)
+    prepopulated_fields = {}
     autocomplete_fields = ["cities", "regions", "countries", "performers", "sources"]
     inlines = [LinkedPostInline]
     actions = [delete_selected, *(transition_action(name) for name in workflow.TRANSITIONS)]
@@ -338,7 +341,7 @@ class StoryAdmin(HistoryAdmin):
     def get_prepopulated_fields(self, request, obj=None):
         if "slug" in self.get_readonly_fields(request, obj):
             return {}
-        return super().get_prepopulated_fields(request, obj)
+        return {"slug": ["title"]}
 
     # Restoring a version, or a deleted draft ---------------------------------------------
 

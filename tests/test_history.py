@@ -266,3 +266,37 @@ def test_deleting_a_post_inline_keeps_its_earlier_state(editor_client):
     assert not LinkedPost.objects.filter(pk=post.pk).exists()
     history = LinkedPost.history.filter(id=post.pk)
     assert [(v.history_type, v.handle) for v in history] == [("-", "first"), ("~", "first")]
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_every_version_page_of_a_story_answers_in_each_status(editor_client, story, status):
+    """The history list and each version's page (the restore form) open whatever the
+    story's status: the slug is read-only once published, and the version page must not
+    try to prepopulate it (it answered 500 for every story ever published)."""
+    published_at = None if status in (Status.DRAFT, Status.IN_REVIEW) else story.created_at
+    if status == Status.DRAFT:
+        # A reopened draft was published once: its slug is read-only too.
+        published_at = story.created_at
+    Story.objects.filter(pk=story.pk).update(status=status, published_at=published_at)
+    story.refresh_from_db()
+    history = editor_client.get(history_url(story))
+    assert history.status_code == 200
+    versions = list(story.history.all())
+    assert len(versions) >= 2
+    for version in versions:
+        response = editor_client.get(revert_url(story, version))
+        assert response.status_code == 200, (status, version.history_id)
+        assert version.title in response.content.decode()
+
+
+def test_a_drafts_slug_follows_its_title_on_the_change_form_not_on_a_version_page(
+    editor_client, story
+):
+    version = story.history.earliest()
+    response = editor_client.get(revert_url(story, version))
+    assert response.status_code == 200
+    assert response.context["adminform"].prepopulated_fields == []
+    change = editor_client.get(reverse("admin:stories_story_change", args=[story.pk]))
+    assert [field["field"].name for field in change.context["adminform"].prepopulated_fields] == [
+        "slug"
+    ]
