@@ -50,15 +50,34 @@ def stories_per_day(stories):
     )
     per_day = Counter()
     for row in ranges:
-        day, last = row["start_date"], min(row["end_date"], row["start_date"] + _span(MAX_DAYS))
-        while day <= last:
-            per_day[day] += row["n"]
-            day += datetime.timedelta(days=1)
+        start, end = row["start_date"], row["end_date"]
+        for offset in range(min((end - start).days, MAX_DAYS) + 1):
+            per_day[start + _span(offset)] += row["n"]
     return per_day
 
 
 def _span(days):
     return datetime.timedelta(days=days)
+
+
+def _padded(first, last):
+    """`first` to `last` widened to at least MIN_DAYS, evenly on both sides where the
+    calendar allows, else on the side it does (a story on 1 January of the year 1 or on
+    31 December 9999 is shown too, without stepping off the calendar)."""
+    missing = MIN_DAYS - ((last - first).days + 1)
+    if missing <= 0:
+        return first, last
+    start = max(first.toordinal() - missing // 2, 1)
+    start = min(start, datetime.date.max.toordinal() - MIN_DAYS + 1)
+    return datetime.date.fromordinal(start), datetime.date.fromordinal(start + MIN_DAYS - 1)
+
+
+def _months(first, last):
+    """The first day of each month from `first`'s month to `last`."""
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        yield datetime.date(year, month, 1)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 def chart(per_day):
@@ -68,9 +87,7 @@ def chart(per_day):
     first, last = min(per_day), max(per_day)
     if (last - first).days > MAX_DAYS:
         first = last - _span(MAX_DAYS)
-    if (last - first).days + 1 < MIN_DAYS:
-        missing = MIN_DAYS - ((last - first).days + 1)
-        first, last = first - _span(missing // 2), last + _span(missing - missing // 2)
+    first, last = _padded(first, last)
     days = (last - first).days + 1
     plot_width = WIDTH - MARGIN_LEFT - 8
     plot_height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
@@ -99,12 +116,10 @@ def chart(per_day):
             x = MARGIN_LEFT + offset * step + step / 2
             ticks.append(Tick(round(x, 2), date_format(day, "j M")))
     else:
-        month = first.replace(day=1)
-        while month <= last:
+        for month in _months(first, last):
             if month >= first:
                 x = MARGIN_LEFT + (month - first).days * step
                 ticks.append(Tick(round(x, 2), date_format(month, "M Y")))
-            month = (month + _span(32)).replace(day=1)
     return {
         "bars": bars,
         "ticks": ticks,
