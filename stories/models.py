@@ -1,11 +1,12 @@
 """The archive's data model: places, people, sources, stories and the posts that documented them."""
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
@@ -19,6 +20,27 @@ from simple_history.models import HistoricalRecords
 http_url = URLValidator(
     schemes=["http", "https"], message=_("Enter an http:// or https:// address.")
 )
+
+# The days a story or a post may be dated: the archive covers the COVID-19 lockdowns (the
+# first of them in early 2020), with room before for the pandemic's first weeks and after for
+# its later waves and remembrances. The bounds keep every date far from the ends of the
+# calendar (1 January of the year 1, 31 December 9999), where date arithmetic overflows.
+# docs/architecture.md ("Dates") says why these bounds. Change the message with them.
+FIRST_DAY = datetime.date(2019, 1, 1)
+LAST_DAY = datetime.date(2099, 12, 31)
+DATE_RANGE_MESSAGE = _("Dates must fall between 1 January 2019 and 31 December 2099.")
+in_date_range = [
+    MinValueValidator(FIRST_DAY, message=DATE_RANGE_MESSAGE),
+    MaxValueValidator(LAST_DAY, message=DATE_RANGE_MESSAGE),
+]
+
+
+def date_range_condition(*fields):
+    """Each of `fields` empty or from FIRST_DAY to LAST_DAY: a check constraint's condition."""
+    condition = Q()
+    for name in fields:
+        condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__range": (FIRST_DAY, LAST_DAY)})
+    return condition
 
 
 class SlugQuerySet(models.QuerySet):
@@ -469,6 +491,7 @@ class Story(models.Model):
         verbose_name=_("start date"),
         null=True,
         blank=True,
+        validators=in_date_range,
         help_text=_(
             "The day it happened, or the first day. Leave empty when no source "
             "dates it; never guess."
@@ -478,6 +501,7 @@ class Story(models.Model):
         verbose_name=_("end date"),
         null=True,
         blank=True,
+        validators=in_date_range,
         help_text=_("The last day. The same as the start for a single day."),
     )
     cities = models.ManyToManyField(
@@ -555,6 +579,11 @@ class Story(models.Model):
                     "Give both a start and an end date (the same day "
                     "for a one-day event), or neither when the date is unknown."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=date_range_condition("start_date", "end_date"),
+                name="stories_story_dates_in_range",
+                violation_error_message=DATE_RANGE_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "review"]) | Q(published_at__isnull=False),
@@ -680,6 +709,7 @@ class LinkedPost(models.Model):
         verbose_name=_("posted on"),
         null=True,
         blank=True,
+        validators=in_date_range,
         help_text=_("The day the post was published (not the event's day)."),
     )
     text = models.TextField(
@@ -726,6 +756,11 @@ class LinkedPost(models.Model):
                 violation_error_message=_(
                     "Give the handle without the “@”: MuhammadLila, not @MuhammadLila."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=date_range_condition("posted_on"),
+                name="stories_post_date_in_range",
+                violation_error_message=DATE_RANGE_MESSAGE,
             ),
         ]
         indexes = [

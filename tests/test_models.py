@@ -303,3 +303,71 @@ def test_story_country_pairs_follow_the_same_paths_as_in_countries():
         countries=[italy],
     )
     assert sorted(story_country_pairs()) == [(story.pk, italy.pk)] * 3
+
+
+# Dates fall between 1 January 2019 and 31 December 2099 (migration 0010).
+DATE_RANGE_ERROR = "Dates must fall between 1 January 2019 and 31 December 2099."
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (datetime.date(9999, 12, 31), datetime.date(9999, 12, 31)),
+        (datetime.date.min, datetime.date.min),
+        (datetime.date(2018, 12, 31), MARCH_13),
+        (MARCH_13, datetime.date(2100, 1, 1)),
+    ],
+    ids=str,
+)
+def test_story_dated_outside_the_archives_range_is_refused_by_a_named_constraint(start, end):
+    with pytest.raises(IntegrityError, match="stories_story_dates_in_range"), transaction.atomic():
+        factories.story(start=start, end=end)
+
+
+@pytest.mark.parametrize(
+    "day", [datetime.date(2018, 12, 31), datetime.date(2100, 1, 1), datetime.date.max], ids=str
+)
+def test_post_dated_outside_the_archives_range_is_refused_by_a_named_constraint(day):
+    story = factories.story(day=MARCH_13)
+    with pytest.raises(IntegrityError, match="stories_post_date_in_range"), transaction.atomic():
+        factories.post(story, posted_on=day)
+
+
+def test_the_archives_first_and_last_days_are_accepted():
+    story = factories.story(start=datetime.date(2019, 1, 1), end=datetime.date(2099, 12, 31))
+    story.full_clean()
+    factories.post(story, posted_on=datetime.date(2019, 1, 1)).full_clean()
+
+
+def test_story_date_outside_the_range_is_named_in_words_for_the_curator():
+    story = Story(title="A story", slug="a-story", start_date=datetime.date(9999, 12, 31))
+    with pytest.raises(ValidationError) as caught:
+        story.full_clean()
+    assert caught.value.message_dict["start_date"] == [DATE_RANGE_ERROR]
+
+
+def test_post_date_outside_the_range_is_named_in_words_for_the_curator():
+    story = factories.story(day=MARCH_13)
+    post = LinkedPost(story=story, posted_on=datetime.date(2018, 3, 13))
+    with pytest.raises(ValidationError) as caught:
+        post.full_clean()
+    assert caught.value.message_dict["posted_on"] == [DATE_RANGE_ERROR]
+
+
+def test_admin_shows_the_date_range_error_on_the_date(editor_client):
+    from django.urls import reverse
+
+    story = factories.story(day=MARCH_13, status=Story.Status.DRAFT)
+    data = factories.story_form(story, start_date="9999-12-31", end_date="9999-12-31")
+    response = editor_client.post(reverse("admin:stories_story_change", args=[story.pk]), data)
+    assert response.status_code == 200
+    assert DATE_RANGE_ERROR in response.text
+    story.refresh_from_db()
+    assert story.start_date == MARCH_13
+
+
+def test_synthetic_archive_stays_within_the_date_range():
+    from stories.interchange import synthetic
+    from stories.models import FIRST_DAY, LAST_DAY
+
+    assert FIRST_DAY <= synthetic.FIRST_DAY <= synthetic.LAST_DAY <= LAST_DAY
