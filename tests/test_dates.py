@@ -172,3 +172,37 @@ def test_a_story_spanning_the_calendars_end_counts_each_of_its_days(unchecked_da
     factories.story("To the end", start=datetime.date(9999, 12, 30), end=LAST)
     per_day = timeline.stories_per_day(Story.objects.published())
     assert per_day == {datetime.date(9999, 12, 30): 1, LAST: 1}
+
+
+# Bulk loads refuse dates outside the archive's range, naming the line and the field.
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [
+        ("stories.story", "start_date", "9999-12-31"),
+        ("stories.story", "end_date", "2100-01-01"),
+        ("stories.linkedpost", "posted_on", "0001-01-01"),
+    ],
+)
+def test_load_archive_refuses_a_date_out_of_range_naming_line_and_field(
+    tmp_path, model, field, value
+):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    story = factories.story("Dated", slug="dated", day=datetime.date(2020, 3, 14))
+    factories.post(story, posted_on=datetime.date(2020, 3, 14), text="A post")
+    path = tmp_path / "archive.jsonl"
+    factories.export(path)
+    factories.flush()
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    number, record = next((i, r) for i, r in enumerate(records, 1) if r.get("model") == model)
+    record["fields"][field] = value
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    with pytest.raises(CommandError) as refusal:
+        call_command("load_archive", str(path))
+    assert f"line {number}: {model}.{field}: {value} is out of range" in str(refusal.value)
+    assert "2019-01-01 to 2099-12-31" in str(refusal.value)
+    assert not Story.objects.exists()

@@ -46,11 +46,14 @@ def datetime_loader(field, postgres):
 
 def date_loader(field, postgres):
     null = field.null
+    low, high = integer_range(field)  # the same validators bound dates (stories.models)
 
     def load(value):
         if type(value) is not str or len(value) != 10:
             return other_than_expected(value, null, "a YYYY-MM-DD date")
         parsed = datetime.date.fromisoformat(value)
+        if (low is not None and parsed < low) or (high is not None and parsed > high):
+            raise ValueError(f"{value} is out of range ({low} to {high})")
         return parsed if postgres else value
 
     return load
