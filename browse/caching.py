@@ -14,11 +14,14 @@ RELEASE = "2"  # raise when templates change what a page shows for the same data
 
 
 def archive_revision(request=None):
-    """The archive's revision: a number database triggers raise on every change to what
-    public pages show (stories, posts, places, performers, sources and their links).
+    """The archive's revision: a number database triggers raise on every change to what an
+    anonymous visitor can see (published stories, their posts and links, and the places,
+    performers and sources they link), and on no other: editors at work on drafts leave it,
+    and so every ETag and cached count, as it was (stories/revision.py says what counts).
 
-    Installed by migration 0004_story_search. One indexed read, so it stays cheap with a
-    million stories. Kept on the request so a view can reuse it for its own caches.
+    Installed by migration 0004_story_search, its triggers by 0011_visible_revision. One
+    indexed read, so it stays cheap with a million stories. Kept on the request so a view
+    can reuse it for its own caches.
     """
     if request is not None and hasattr(request, "archive_revision"):
         return request.archive_revision
@@ -32,8 +35,9 @@ def archive_revision(request=None):
 
 
 def archive_etag(request, *_args, **_kwargs):
-    """Changes whenever the archive does, with each release of the templates, and differs
-    between the languages a page is served in (pages `Vary: Accept-Language`)."""
+    """Changes whenever what visitors can see of the archive does, with each release of the
+    templates, and differs between the languages a page is served in (pages `Vary:
+    Accept-Language`)."""
     return f'"{RELEASE}-{get_language()}-{archive_revision(request)}"'
 
 

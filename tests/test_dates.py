@@ -206,3 +206,70 @@ def test_load_archive_refuses_a_date_out_of_range_naming_line_and_field(
     assert f"line {number}: {model}.{field}: {value} is out of range" in str(refusal.value)
     assert "2019-01-01 to 2099-12-31" in str(refusal.value)
     assert not Story.objects.exists()
+
+
+# A database written before the constraints: migration 0010 clears what is out of range.
+
+BEFORE_THE_RANGE = [("stories", "0009_field_labels")]
+
+
+@pytest.fixture
+def migrated_from_before_the_range(transactional_db):
+    """Stories and a post dated out of range, written at migration 0009, then migrated to
+    the latest state; {slug: story} as the latest models read them."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_THE_RANGE)
+    old = executor.loader.project_state(BEFORE_THE_RANGE).apps
+    OldStory, OldPost = old.get_model("stories", "Story"), old.get_model("stories", "LinkedPost")
+    published = {"status": "published", "published_at": timezone.now()}
+    OldStory.objects.create(title="Last", slug="last", start_date=LAST, end_date=LAST, **published)
+    OldStory.objects.create(
+        title="First", slug="first", start_date=FIRST, end_date=datetime.date(2020, 3, 14)
+    )
+    ordinary = OldStory.objects.create(
+        title="Ordinary",
+        slug="ordinary",
+        start_date=datetime.date(2020, 3, 14),
+        end_date=datetime.date(2020, 3, 14),
+        curator_notes="Checked.",
+        **published,
+    )
+    OldPost.objects.create(story=ordinary, position=1, posted_on=FIRST, text="Far back")
+    OldPost.objects.create(story=ordinary, position=2, posted_on=datetime.date(2020, 3, 14))
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    return {story.slug: story for story in Story.objects.all()}
+
+
+def test_migration_clears_dates_out_of_range_and_notes_them(migrated_from_before_the_range):
+    last = migrated_from_before_the_range["last"]
+    assert (last.start_date, last.end_date, last.status) == (None, None, "published")
+    assert "cleared the dates 9999-12-31 to 9999-12-31" in last.curator_notes
+    first = migrated_from_before_the_range["first"]
+    assert (first.start_date, first.end_date) == (None, None)
+    assert "cleared the dates 0001-01-01 to 2020-03-14" in first.curator_notes
+
+
+def test_migration_clears_a_post_date_out_of_range_and_notes_it_on_its_story(
+    migrated_from_before_the_range,
+):
+    ordinary = migrated_from_before_the_range["ordinary"]
+    assert ordinary.start_date == datetime.date(2020, 3, 14)
+    assert [post.posted_on for post in ordinary.posts.order_by("position")] == [
+        None,
+        datetime.date(2020, 3, 14),
+    ]
+    assert ordinary.curator_notes.startswith("Checked.\nMigration 0010 cleared the posted date")
+    assert "0001-01-01 of post 1" in ordinary.curator_notes
+
+
+def test_pages_serve_a_migrated_archive_and_editing_it_moves_the_revision(
+    client, migrated_from_before_the_range
+):
+    assert client.get(reverse("browse:timeline")).status_code == 200
+    etag = client.get(reverse("browse:list"))["ETag"]
+    Story.objects.filter(slug="last").update(summary="Dated again soon")
+    assert client.get(reverse("browse:list"), headers={"if-none-match": etag}).status_code == 200
