@@ -3,6 +3,11 @@
 Each facet counts the stories that every *other* active filter keeps, so its numbers say
 how many stories a click gives (selecting a country replaces the country; selecting a city
 adds it to the cities asked for). One GROUP BY query per facet, whatever the page size.
+
+Visibility: a facet's rows are the links of the published stories the filters keep, which
+is the definition of the places' and performers' `visible()` gates, so a facet never names
+a hidden city, country or performer and needs no second check. The chips name what the
+filters cleaned to, and the filters admit only visible rows (browse/filters.py).
 """
 
 import calendar

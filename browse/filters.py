@@ -29,8 +29,10 @@ class NaturalKeyField(forms.Field):
     """One or more rows named by slug (or, for countries, ISO code) in the query string.
 
     Checks the shape before asking the database, so a NUL byte or a 10,000-character
-    value is a 400 rather than a database error; unknown names are a 400 too. Cleans to
-    model instances, so the page can show names without another query.
+    value is a 400 rather than a database error; unknown names are a 400 too. `queryset`
+    is what a visitor may name (a `visible()` gate): a row outside it is unknown, with the
+    same message as a name the archive never had. Cleans to model instances, so the page can
+    show names without another query.
     """
 
     default_error_messages = {
@@ -134,7 +136,7 @@ class StoryFilter(django_filters.FilterSet):
     """The filters of the story list, the timeline and the map (see `filter_stories`)."""
 
     city = NaturalKeyFilter(
-        queryset=City.objects.select_related("country"),
+        queryset=City.objects.visible().select_related("country"),
         key="slug",
         noun=_("city"),
         many=True,
@@ -142,7 +144,7 @@ class StoryFilter(django_filters.FilterSet):
         label=_("City"),
     )
     country = NaturalKeyFilter(
-        queryset=Country.objects.all(),
+        queryset=Country.objects.visible(),
         key="code",
         noun=_("country"),
         method="filter_country",
@@ -152,7 +154,7 @@ class StoryFilter(django_filters.FilterSet):
         field_name="kind", lookup_expr="exact", choices=Story.Kind.choices, label=_("Kind of act")
     )
     performer = NaturalKeyFilter(
-        queryset=Performer.objects.all(),
+        queryset=Performer.objects.visible(),
         key="slug",
         noun=_("performer"),
         method="filter_performer",
@@ -177,8 +179,9 @@ class StoryFilter(django_filters.FilterSet):
         form = StoryFilterForm
 
     # Each method's `name` is django-filter's (the field name), unused: the query is the
-    # vocabulary's, in stories/models.py. (Issue 10 makes the named places and performers
-    # start from their `visible()` gates.)
+    # vocabulary's, in stories/models.py. The places and performers a filter names come from
+    # their `visible()` gates: one only unpublished stories name is unknown, a 400 worded as
+    # for a name the archive never had.
     def filter_city(self, queryset, _name, cities):
         return queryset.in_cities(cities)
 

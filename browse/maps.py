@@ -14,7 +14,7 @@ Somaliland, N. Cyprus): they are drawn but never highlighted.
 import json
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 from django.conf import settings
@@ -180,6 +180,25 @@ def numeric_code(alpha_2):
     return country.numeric if country else None
 
 
+@lru_cache(maxsize=32)
+def outlines(box, highlighted):
+    """The country outlines the area `box` (west, south, east, north) shows, each marked
+    `has` when its numeric code is in `highlighted`. The costliest part of a drawing
+    (a second for the whole world) depends only on these two, and a handful of areas
+    serve most requests: every filter that finds no city gives the world."""
+    project = Projection(*box)
+    west, south, east, north = project.west, project.south, project.east, project.north
+    countries = []
+    for shape in country_shapes():
+        w, s, e, n = shape.bbox
+        if e < west or w > east or n < south or s > north:
+            continue
+        path = outline_path(shape, project)
+        if path:
+            countries.append({"name": shape.name, "path": path, "has": shape.code in highlighted})
+    return tuple(countries)
+
+
 def draw(cities_with_counts, highlighted_countries=()):
     """Countries and city points for the template: [(city, count)] -> drawing dict.
 
@@ -191,17 +210,10 @@ def draw(cities_with_counts, highlighted_countries=()):
         if city.latitude is not None and city.longitude is not None
     ]
     coords = [(float(city.longitude), float(city.latitude)) for city, _ in located]
-    project = Projection(*view_box(coords))
-    west, south, east, north = project.west, project.south, project.east, project.north
-    highlighted = {numeric_code(code) for code in highlighted_countries} - {None}
-    countries = []
-    for shape in country_shapes():
-        w, s, e, n = shape.bbox
-        if e < west or w > east or n < south or s > north:
-            continue
-        path = outline_path(shape, project)
-        if path:
-            countries.append({"name": shape.name, "path": path, "has": shape.code in highlighted})
+    box = view_box(coords)
+    project = Projection(*box)
+    highlighted = frozenset({numeric_code(code) for code in highlighted_countries} - {None})
+    countries = outlines(box, highlighted)
     busiest = sorted(located, key=lambda pair: -pair[1])[:LABELLED]
     labelled = {city.pk for city, _ in busiest}
     points = []

@@ -1,4 +1,5 @@
-"""Public pages. Each starts from `Story.objects.published()` and is cacheable (see caching.py)."""
+"""Public pages. Each starts from the public gates, `Story.objects.published()` and the
+`visible()` of places, performers and posts, and is cacheable (see caching.py)."""
 
 import datetime
 from functools import wraps
@@ -9,7 +10,7 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Greatest, Least
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -91,7 +92,7 @@ def home(request):
             "stories": published.count(),
             "cities": City.objects.visible().count(),
             "countries": Country.objects.visible().count(),
-            "posts": LinkedPost.objects.filter(story__in=published.values("pk")).count(),
+            "posts": LinkedPost.objects.visible().count(),
         }
 
     counts = cached(request, "home-counts", count)
@@ -155,17 +156,18 @@ def unpublished_story(request, slug):
     """A story URL that is not public: 410 if withdrawn, a preview for staff, else 404.
 
     Only this path reads `request.user` (and so the session): published pages never vary
-    on the cookie and stay cacheable.
+    on the cookie and stay cacheable. It reads it for every slug but a withdrawn story's, so
+    that a draft's 404 is the 404 of a slug that does not exist, down to `Vary: Cookie`.
     """
     status = Story.objects.filter(slug=slug).values_list("status", flat=True).first()
-    if status is None:
-        raise Http404(_("No such story."))
     if status == Story.Status.WITHDRAWN:
         return render(request, "browse/story_gone.html", status=410)
-    if not (request.user.is_staff and request.user.has_perm("stories.view_story")):
+    may_preview = request.user.is_staff and request.user.has_perm("stories.view_story")
+    if status is None or not may_preview:
         raise Http404(_("No such story."))
     story = story_page(Story.objects.all()).get(slug=slug)
-    response = render(request, "browse/story_preview.html", {"story": story, "related": []})
+    context = {"story": story, "related": [], "preview": True}
+    response = render(request, "browse/story_preview.html", context)
     add_never_cache_headers(response)
     return response
 
@@ -193,22 +195,32 @@ def city_list(request):
 
 @public_page
 def city_detail(request, slug):
-    # Any city answers, even one no published story is in; issue 10 starts from
-    # City.objects.visible() (and Performer.objects.visible() below), giving a 404.
-    city = get_object_or_404(City.objects.select_related("country", "region"), slug=slug)
+    """A visible city (one a published story is in) and its stories; any other slug, a city
+    only unpublished stories name included, is a 404 like one that does not exist."""
+    city = visible_or_404(City.objects.select_related("country", "region"), slug)
     page = paginate(request, Story.objects.published().in_cities([city]).for_listing())
     return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
 
 
 @public_page
 def performer_detail(request, slug):
-    performer = get_object_or_404(Performer, slug=slug)
+    """A visible performer (one a published story names) and their stories; else a 404."""
+    performer = visible_or_404(Performer.objects.all(), slug)
     page = paginate(request, Story.objects.published().by_performers([performer]).for_listing())
     return render(
         request,
         "browse/performer_detail.html",
         {"performer": performer, "page": page, "stories": page},
     )
+
+
+def visible_or_404(queryset, slug):
+    """The visible row of `queryset` with `slug`, in one query (the gate is an EXISTS in
+    it); the same 404 whether the row is hidden or missing."""
+    try:
+        return queryset.visible().get(slug=slug)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404(_("There is nothing at this address.")) from exc
 
 
 @public_page

@@ -50,9 +50,14 @@ class SlugQuerySet(models.QuerySet):
         return self.get(slug=slug)
 
 
-# The public gates for places and performers: a visitor may see what at least one
-# published story links. Used today where pages already keep to it (counts, the city list,
-# the map); issue 10 makes detail pages and filters start from them too.
+# The public gates. `Story.objects.published()` is the one gate for stories; every other
+# model a visitor may see has one `visible()` gate, admitting exactly what a published story
+# links: a city, region, country or performer, a source, a post. A row no published story
+# links (one only a draft, a story in review or a withdrawn story names, or one a contributor
+# has just created) is not public: every page, filter, count, feed and export starts from
+# these gates and answers for it exactly as for a key that does not exist. Each gate is an
+# EXISTS over the story's link table, served by the index on the link's foreign key, so it
+# costs no extra query and no DISTINCT.
 
 
 class CountryQuerySet(models.QuerySet):
@@ -61,7 +66,8 @@ class CountryQuerySet(models.QuerySet):
 
     def visible(self):
         """Countries a published story is in, through a city, a region or the country itself
-        (the same paths as `StoryQuerySet.in_countries`)."""
+        (the same paths as `StoryQuerySet.in_countries`, so that the `country` filter admits
+        exactly the countries whose stories it can list)."""
         published = Story.objects.published().values("pk")
         links = (
             through.objects.filter(story__in=published, **{path: OuterRef("pk")})
@@ -105,7 +111,8 @@ class Country(models.Model):
 
 class RegionQuerySet(SlugQuerySet):
     def visible(self):
-        """Regions a published story names, directly or through one of its cities."""
+        """Regions a published story names, directly or through one of its cities (a story
+        placed only in a country makes none of its regions visible)."""
         published = Story.objects.published()
         return self.filter(
             Exists(published.filter(regions=OuterRef("pk")))
@@ -145,7 +152,8 @@ class Region(models.Model):
 
 class CityQuerySet(SlugQuerySet):
     def visible(self):
-        """Cities at least one published story is in."""
+        """Cities at least one published story is in (a story placed only in a region or a
+        country makes none of its cities visible)."""
         return self.filter(Exists(Story.objects.published().filter(cities=OuterRef("pk"))))
 
     def with_story_counts(self, stories):
@@ -290,6 +298,12 @@ class Performer(models.Model):
         return (self.slug,)
 
 
+class SourceArticleQuerySet(SlugQuerySet):
+    def visible(self):
+        """Source articles at least one published story cites."""
+        return self.filter(Exists(Story.objects.published().filter(sources=OuterRef("pk"))))
+
+
 class SourceArticle(models.Model):
     slug = models.SlugField(
         verbose_name=_("slug"),
@@ -314,7 +328,7 @@ class SourceArticle(models.Model):
         verbose_name=_("excerpt"), blank=True, help_text=_("The text of the article, as archived.")
     )
 
-    objects = SlugQuerySet.as_manager()
+    objects = SourceArticleQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -656,9 +670,13 @@ class Story(models.Model):
         return self.published_at is not None
 
 
-class LinkedPostManager(models.Manager):
+class LinkedPostQuerySet(models.QuerySet):
     def get_by_natural_key(self, story_slug, position):
         return self.get(story__slug=story_slug, position=position)
+
+    def visible(self):
+        """The posts of published stories (a post belongs to one story)."""
+        return self.filter(story__in=Story.objects.published().values("pk"))
 
 
 def platform_from_url(url):
@@ -735,7 +753,7 @@ class LinkedPost(models.Model):
         help_text=_("The reported reach as a number, where one is given."),
     )
 
-    objects = LinkedPostManager()
+    objects = LinkedPostQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -86,6 +86,31 @@ def test_page_stays_within_its_query_budget(client, django_assert_max_num_querie
         assert client.get(url).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("url", "status", "budget"),
+    [
+        # ETag 1, the city or performer through its gate 1 (the gate is an EXISTS in it).
+        (reverse("browse:city", args=["hiddenville"]), 404, 2),
+        (reverse("browse:performer", args=["secret-singer"]), 404, 2),
+        # ETag 1, the named rows through their gates 1 each; nothing else runs on a 400.
+        (reverse("browse:list") + "?city=hiddenville&performer=secret-singer", 400, 3),
+        (reverse("browse:timeline") + "?performer=secret-singer", 400, 2),
+        (reverse("browse:map") + "?city=hiddenville", 400, 2),
+    ],
+)
+def test_hidden_place_or_performer_costs_one_query_through_its_gate(
+    client, django_assert_max_num_queries, url, status, budget
+):
+    factories.story(
+        "Draft",
+        status="draft",
+        cities=[factories.city("Hiddenville")],
+        performers=[factories.performer("Secret Singer")],
+    )
+    with django_assert_max_num_queries(budget):
+        assert client.get(url).status_code == status
+
+
 def test_story_page_stays_within_its_query_budget(client, django_assert_max_num_queries):
     story = factories.story("Many posts", day=datetime.date(2020, 3, 2), cities=[])
     for number in range(10):
