@@ -9,8 +9,9 @@ DATABASE_CONNECT_TIMEOUT    seconds, a whole number of at least 2 (default 2): h
                             PostgreSQL connection, or the check of a reused one at the start of
                             a request, may take before the visitor gets the 503 page
 DATABASE_STATEMENT_TIMEOUT  seconds (default 10; 0 turns it off): PostgreSQL cancels a longer
-                            statement; a server that has not answered a statement after this
-                            plus DATABASE_CONNECT_TIMEOUT is given up (see docs/deployment.md)
+                            statement of a web request (management commands have none); a
+                            server that has not answered after this plus the connect timeout
+                            is given up (see docs/deployment.md, "Database faults")
 """
 
 import os
@@ -72,14 +73,9 @@ def env_database(name, default):
     if not config.get("ENGINE") or not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name a database, for example postgres://host/db.")
     if config["ENGINE"] == "django.db.backends.postgresql":
-        # Django's backend plus a client-side deadline on every wait for the server
-        # (archive/postgresql/base.py), so that a frozen server gives a 503, not a hang.
+        # Django's backend with the connect and statement timeouts below and a client-side
+        # deadline on every wait (archive/postgresql/base.py): a frozen server gives a 503.
         config["ENGINE"] = "archive.postgresql"
-        options = config.setdefault("OPTIONS", {})
-        options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
-        statement_ms = round(DATABASE_STATEMENT_TIMEOUT * 1000)
-        given = options.get("options", "")
-        options["options"] = f"-c statement_timeout={statement_ms} {given}".strip()
     return config
 
 

@@ -18,13 +18,17 @@ import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+import dj_database_url
 import pytest
 from django.conf import settings
 from django.db import OperationalError, ProgrammingError, connection
+from django.db.backends.base.base import NO_DB_ALIAS
+from django.db.utils import ConnectionHandler
 from django.template import loader
 from django.test import Client
 
 from archive.errors import database_unreachable
+from archive.postgresql.base import DatabaseWrapper
 
 # --- With the test client --------------------------------------------------------------------
 
@@ -129,6 +133,58 @@ def test_error_pages_render_without_the_database_and_without_inline_code(name):
     assert not [tag for tag, _ in tags if tag in ("script", "style")]
     assert not [name for _, attrs in tags for name in attrs if name == "style"]
     assert not [name for _, attrs in tags for name in attrs if name.startswith("on")]
+
+
+# --- The PostgreSQL backend's timeouts ------------------------------------------------------
+
+
+def backend(url="postgres://archive@db.example:5432/archive", health_checks=False):
+    """A connection to `url` through our backend, apart from the test database's."""
+    config = dj_database_url.parse(url, conn_health_checks=health_checks)
+    config["ENGINE"] = "archive.postgresql"
+    complete = ConnectionHandler({"default": config}).settings["default"]
+    # The "no database" alias keeps django.contrib.postgres from registering its types
+    # through the global connection of that name.
+    return DatabaseWrapper(complete, alias=NO_DB_ALIAS)
+
+
+@pytest.fixture
+def serving(monkeypatch):
+    monkeypatch.setattr(DatabaseWrapper, "serves_requests", True)
+
+
+@pytest.fixture
+def not_serving(monkeypatch):
+    monkeypatch.setattr(DatabaseWrapper, "serves_requests", False)
+
+
+def test_web_connections_get_the_connect_and_statement_timeouts(serving):
+    params = backend().get_connection_params()
+    assert params["connect_timeout"] == 2
+    assert params["options"] == "-c statement_timeout=10000"
+
+
+def test_statement_timeout_comes_before_options_given_in_the_url(serving):
+    params = backend("postgres://db.example/archive?options=-c%20lock_timeout%3D500")
+    assert params.get_connection_params()["options"] == (
+        "-c statement_timeout=10000 -c lock_timeout=500"
+    )
+
+
+def test_management_commands_get_no_statement_timeout(not_serving):
+    params = backend().get_connection_params()
+    assert params["connect_timeout"] == 2
+    assert "statement_timeout" not in params.get("options", "")
+
+
+def test_statement_timeout_of_zero_turns_it_off(serving, settings):
+    settings.DATABASE_STATEMENT_TIMEOUT = 0
+    assert "statement_timeout" not in backend().get_connection_params().get("options", "")
+
+
+def test_a_request_gives_the_process_the_statement_timeout(client, db, not_serving):
+    client.get("/healthz")
+    assert DatabaseWrapper.serves_requests
 
 
 # --- With a real PostgreSQL and gunicorn -----------------------------------------------------
@@ -322,3 +378,45 @@ def test_frozen_database_gives_503_not_a_hang_and_the_site_recovers(site, cluste
     assert site.get("/")[0] == 200
     assert site.get("/stories/")[0] == 200
     assert_healthz(site, 200, "up")
+
+
+@pytest.fixture
+def own_connection(cluster, django_db_blocker):
+    """A connection to the module's cluster, opened as a web request would open it."""
+    with django_db_blocker.unblock():
+        wrapper = backend(cluster.url)
+        wrapper.ensure_connection()
+        yield wrapper
+        wrapper.close()
+
+
+def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_stays(
+    serving, settings, own_connection
+):
+    settings.DATABASE_STATEMENT_TIMEOUT = 1
+    own_connection.close()  # reopened with the one-second timeout
+    with pytest.raises(OperationalError, match="statement timeout"), own_connection.cursor() as c:
+        c.execute("SELECT pg_sleep(5)")
+    with own_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+def test_a_server_frozen_in_the_middle_of_a_request_is_given_up(
+    serving, settings, own_connection, cluster
+):
+    """No health check between the queries of one request: the query's own deadline ends it
+    (statement timeout plus connect timeout), and the connection is closed, not reused."""
+    settings.DATABASE_STATEMENT_TIMEOUT = 1
+    own_connection.close()
+    own_connection.ensure_connection()
+    cluster.freeze()
+    try:
+        with (
+            pytest.raises(OperationalError, match="did not answer within 3 s"),
+            own_connection.cursor() as cursor,
+        ):
+            cursor.execute("SELECT 1")
+        assert own_connection.connection.closed
+    finally:
+        cluster.thaw()

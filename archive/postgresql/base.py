@@ -15,16 +15,31 @@ here, and a connection that misses it is closed and reported as an `OperationalE
   slow query is cancelled by the server first (a clean error on a healthy connection) and
   only a server that does not answer at all is cut off here.
 
+The statement timeout, and so this second deadline, is for the web site: connections opened
+once a process has begun serving requests get it, management commands (migrate,
+load_archive, export_archive) do not.
+
 psycopg routes every wait of a connection through `Connection.wait()`, whose `timeout`
 argument (psycopg 3.3) raises `errors._WaitTimeout`; `DeadlineConnection` sets it.
 tests/test_database_faults.py freezes a real server to keep this true across upgrades.
 """
 
+import inspect
 from contextlib import contextmanager
 
 import psycopg
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import request_started
 from django.db.backends.postgresql import base
+from django.dispatch import receiver
+
+if "timeout" not in inspect.signature(psycopg.Connection.wait).parameters or not hasattr(
+    psycopg.errors, "_WaitTimeout"
+):
+    raise ImproperlyConfigured(
+        f"archive.postgresql needs psycopg 3.3 or later (timed waits), not {psycopg.__version__}."
+    )
 
 
 class DatabaseTimeout(psycopg.OperationalError):
@@ -52,11 +67,30 @@ class DeadlineConnection(psycopg.Connection):
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Set once the process has begun serving requests (see `serving_requests`).
+    serves_requests = False
+
+    @property
+    def statement_timeout(self):
+        """Seconds, or 0: web requests only; management commands run without one, since a
+        bulk load or a migration legitimately runs statements for minutes."""
+        return settings.DATABASE_STATEMENT_TIMEOUT if self.serves_requests else 0
+
     @property
     def query_timeout(self):
-        if not settings.DATABASE_STATEMENT_TIMEOUT:
+        if not self.statement_timeout:
             return None
-        return settings.DATABASE_STATEMENT_TIMEOUT + settings.DATABASE_CONNECT_TIMEOUT
+        return self.statement_timeout + settings.DATABASE_CONNECT_TIMEOUT
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        params["connect_timeout"] = settings.DATABASE_CONNECT_TIMEOUT
+        if self.statement_timeout:
+            # Given at connection time, so it costs no extra round trip.
+            milliseconds = round(self.statement_timeout * 1000)
+            given = params.get("options", "")
+            params["options"] = f"-c statement_timeout={milliseconds} {given}".strip()
+        return params
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
@@ -99,3 +133,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 raise exc
         except psycopg.Error:
             self.close()
+
+
+@receiver(request_started)
+def serving_requests(**kwargs):
+    """From its first request on, a process opens its connections with the statement timeout."""
+    DatabaseWrapper.serves_requests = True
