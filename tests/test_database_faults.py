@@ -281,9 +281,9 @@ class Site:
     def __init__(self, port):
         self.port = port
 
-    def get(self, path):
-        """Status, headers and text of a GET; raises if no answer comes in CLIENT_TIMEOUT."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=CLIENT_TIMEOUT)
+    def get(self, path, timeout=CLIENT_TIMEOUT):
+        """Status, headers and text of a GET; raises if no answer comes in `timeout` s."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request("GET", path)
             response = conn.getresponse()
@@ -322,7 +322,12 @@ def site(cluster):
         env=env, cwd=settings.BASE_DIR, pass_fds=[listener.fileno()], stdout=log, stderr=log,
     )  # fmt: skip
     try:
-        yield Site(listener.getsockname()[1])
+        site = Site(listener.getsockname()[1])
+        # The first answer waits for gunicorn to boot, however slow the machine is today.
+        assert site.get("/healthz", timeout=300)[0] == 200, (
+            cluster.folder / "gunicorn.log"
+        ).read_text()
+        yield site
     finally:
         server.terminate()
         server.wait(timeout=30)

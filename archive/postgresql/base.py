@@ -103,11 +103,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     @contextmanager
     def _quick_answers(self):
         """Give the server only the connect timeout to answer, as for a new connection."""
-        self.connection.answer_timeout = settings.DATABASE_CONNECT_TIMEOUT
+        connection = self.connection
+        usual = connection.answer_timeout
+        connection.answer_timeout = settings.DATABASE_CONNECT_TIMEOUT
         try:
             yield
         finally:
-            self.connection.answer_timeout = self.query_timeout
+            connection.answer_timeout = usual
 
     def is_usable(self):
         if self.connection is None:
