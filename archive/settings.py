@@ -4,6 +4,14 @@ DATABASE_URL          database to use (default: SQLite file db.sqlite3 in the pr
 DJANGO_SECRET_KEY     required unless DJANGO_DEBUG is on
 DJANGO_DEBUG          1/0/true/false/yes/no/on/off in any case; off unless set
 DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost, 127.0.0.1)
+
+DATABASE_CONNECT_TIMEOUT    seconds, a whole number of at least 2 (default 2): how long a new
+                            PostgreSQL connection, or the check of a reused one at the start of
+                            a request, may take before the visitor gets the 503 page
+DATABASE_STATEMENT_TIMEOUT  seconds (default 10; 0 turns it off): PostgreSQL cancels a longer
+                            statement of a web request (management commands have none); a
+                            server that has not answered after this plus the connect timeout
+                            is given up (see docs/deployment.md, "Database faults")
 """
 
 import os
@@ -42,6 +50,20 @@ def env_list(name, default):
     return items
 
 
+def env_seconds(name, default, minimum=0, whole=False):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value < float("inf"):
+        kind = "a whole number of seconds" if whole else "a number of seconds"
+        raise ImproperlyConfigured(f"{name} must be {kind}, at least {minimum}, not {raw!r}.")
+    return value
+
+
 def env_database(name, default):
     raw = os.environ.get(name) or default
     try:
@@ -50,6 +72,10 @@ def env_database(name, default):
         raise ImproperlyConfigured(f"{name} is not a usable database URL: {exc}") from exc
     if not config.get("ENGINE") or not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name a database, for example postgres://host/db.")
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend with the connect and statement timeouts below and a client-side
+        # deadline on every wait (archive/postgresql/base.py): a frozen server gives a 503.
+        config["ENGINE"] = "archive.postgresql"
     return config
 
 
@@ -81,6 +107,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Answers /healthz before host validation and the HTTPS redirect (archive/health.py).
+    "archive.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,6 +152,9 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "archive.wsgi.application"
 
+# What the site does when PostgreSQL is down or frozen: docs/deployment.md, "Database faults".
+DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2, whole=True)
+DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,3 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("browse.urls")),
 ]
+
+# 503 while the database is unreachable, our own 500 page otherwise (archive/errors.py).
+handler500 = "archive.errors.server_error"

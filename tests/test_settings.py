@@ -64,7 +64,8 @@ def test_database_url_selects_postgresql():
         DJANGO_DEBUG="1",
         DATABASE_URL="postgres://archive:secret@db.example:5432/archive",
     )
-    assert engine == "django.db.backends.postgresql"
+    # Django's PostgreSQL backend with a deadline on every wait (archive/postgresql/base.py).
+    assert engine == "archive.postgresql"
 
 
 def test_secret_key_is_required_when_debug_is_off():
@@ -80,3 +81,45 @@ def test_allowed_hosts_are_read_comma_separated():
         DJANGO_ALLOWED_HOSTS="archive.example, www.archive.example",
     )
     assert hosts == "['archive.example', 'www.archive.example']"
+
+
+POSTGRES_URL = "postgres://archive:secret@db.example:5432/archive"
+
+
+def test_database_timeouts_default_to_2_and_10_seconds():
+    assert setting("DATABASE_CONNECT_TIMEOUT", DJANGO_SECRET_KEY="x") == "2"
+    assert setting("DATABASE_STATEMENT_TIMEOUT", DJANGO_SECRET_KEY="x") == "10"
+
+
+def test_database_timeouts_are_read_from_the_environment():
+    env = {"DJANGO_SECRET_KEY": "x", "DATABASE_CONNECT_TIMEOUT": "5"}
+    assert setting("DATABASE_CONNECT_TIMEOUT", **env) == "5"
+    env = {"DJANGO_SECRET_KEY": "x", "DATABASE_STATEMENT_TIMEOUT": "2.5"}
+    assert setting("DATABASE_STATEMENT_TIMEOUT", **env) == "2.5"
+
+
+def test_postgresql_options_given_in_the_database_url_are_kept():
+    options = setting(
+        "DATABASES['default']['OPTIONS']",
+        DJANGO_SECRET_KEY="x",
+        DATABASE_URL=POSTGRES_URL + "?sslmode=require",
+    )
+    assert options == "{'sslmode': 'require'}"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_CONNECT_TIMEOUT", "soon"),
+        ("DATABASE_CONNECT_TIMEOUT", "1"),
+        ("DATABASE_CONNECT_TIMEOUT", "2.5"),
+        ("DATABASE_STATEMENT_TIMEOUT", "-1"),
+        ("DATABASE_STATEMENT_TIMEOUT", "nan"),
+        ("DATABASE_STATEMENT_TIMEOUT", "10s"),
+    ],
+)
+def test_malformed_database_timeout_names_the_variable(name, value):
+    result = start(DJANGO_SECRET_KEY="x", DATABASE_URL=POSTGRES_URL, **{name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
