@@ -42,8 +42,8 @@ def _editorial_groups():
 
 @pytest.fixture
 def watched(browser):
-    """A page whose console errors (CSP violations among them) and uncaught script errors
-    are collected in `page.problems`."""
+    """A page whose console errors (CSP violations among them) and uncaught script errors,
+    its popups' included, are collected in `page.problems`."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
@@ -55,8 +55,9 @@ def watched(browser):
         if message.type == "error" and not message.text.startswith(NOT_FOUND_OR_BAD):
             page.problems.append(message.text)
 
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
+    # On the context, so that popups (the admin's "add another") are watched too.
+    context.on("console", on_console)
+    context.on("weberror", lambda error: page.problems.append(f"script error: {error.error}"))
     yield page
     context.close()
 
@@ -127,7 +128,21 @@ def test_admin_scripts_work_under_the_policy_without_a_violation(live_server, wa
     visit(watched, f"{base}/admin/stories/story/add/")
     watched.locator("#id_title").press_sequentially("Tenor sings from his balcony")
     expect(watched.locator("#id_slug")).to_have_value("tenor-sings-from-his-balcony")
+    # DateTimeShortcuts.js: the calendar opens beside the date field.
+    watched.locator(".field-start_date .date-icon").first.click()
+    expect(watched.locator(".calendarbox").first).to_be_visible()
+    watched.locator(".calendarbox .calendarnav-previous").first.click()
+    watched.keyboard.press("Escape")
     watched.fill("#id_start_date", "2020-03-14")
+    # RelatedObjectLookups.js: "add another" opens a popup whose answer (popup_response.js)
+    # puts the new performer in the field and closes it.
+    with watched.expect_popup() as opened:
+        watched.click("#add_id_performers")
+    popup = opened.value
+    popup.fill("#id_name", "Luca the cellist")
+    popup.click("input[name=_save]")
+    popup.wait_for_event("close")
+    expect(watched.locator(".field-performers")).to_contain_text("Luca the cellist")
     choose(watched, "cities", "Florence")
     choose(watched, "sources", "Lockdown solidarity")
     watched.click("#posts-group .add-row a")
