@@ -12,13 +12,29 @@ DATABASE_STATEMENT_TIMEOUT  seconds (default 10; 0 turns it off): PostgreSQL can
                             statement of a web request (management commands have none); a
                             server that has not answered after this plus the connect timeout
                             is given up (see docs/deployment.md, "Database faults")
+
+HTTPS (see docs/deployment.md, "HTTPS and headers"; all off unless DJANGO_HTTPS is on, so
+`make run` and other plain-http set-ups keep working):
+DJANGO_HTTPS                    1 when the site is reached over HTTPS: redirects http to https,
+                                sends HSTS, marks the session, CSRF and language cookies Secure
+DJANGO_HSTS_SECONDS             HSTS max-age (default 31536000, one year; 0 sends none)
+DJANGO_HSTS_INCLUDE_SUBDOMAINS  HSTS includeSubDomains (default on)
+DJANGO_HSTS_PRELOAD             HSTS preload (default off: asking for the browsers' preload
+                                list is the domain owner's decision, hard to undo)
+DJANGO_SECURE_PROXY_SSL_HEADER  set only behind a TLS-terminating proxy that always sets the
+                                header: 1 for X-Forwarded-Proto, or the header's name; a request
+                                whose header says "https" is then taken as secure
+DJANGO_CSRF_TRUSTED_ORIGINS     comma-separated origins (https://archive.example) allowed to
+                                post forms when the proxy changes the host or port
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +80,47 @@ def env_seconds(name, default, minimum=0, whole=False):
     return value
 
 
+def env_int(name, default, minimum=0):
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}, not {raw!r}."
+        )
+    return value
+
+
+def env_origins(name):
+    """Comma-separated origins, each scheme://host[:port] with nothing after it."""
+    origins = []
+    for origin in env_list(name, []):
+        scheme, _, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not rest or "/" in rest:
+            raise ImproperlyConfigured(
+                f"{name} must list origins such as https://archive.example, not {origin!r}."
+            )
+        origins.append(origin)
+    return origins
+
+
+def env_proxy_ssl_header(name):
+    """None unless asked for; 1/true/yes/on means X-Forwarded-Proto, else the header's name."""
+    raw = (os.environ.get(name) or "").strip()
+    if raw.lower() in FALSE_WORDS:
+        return None
+    header = "X-Forwarded-Proto" if raw.lower() in TRUE_WORDS else raw
+    if not re.fullmatch(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*", header):
+        raise ImproperlyConfigured(
+            f"{name} must be 1 (for X-Forwarded-Proto) or a header name, not {raw!r}."
+        )
+    return ("HTTP_" + header.upper().replace("-", "_"), "https")
+
+
 def env_database(name, default):
     raw = os.environ.get(name) or default
     try:
@@ -102,6 +159,8 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    # Its system checks catch settings left in django-csp 3's format.
+    "csp",
     "stories",
     "browse",
 ]
@@ -110,6 +169,9 @@ MIDDLEWARE = [
     # Answers /healthz before host validation and the HTTPS redirect (archive/health.py).
     "archive.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (see below).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the language cookie or Accept-Language (adding
@@ -192,10 +254,69 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
+# HTTPS, cookies and headers (docs/deployment.md, "HTTPS and headers").
+HTTPS = env_bool("DJANGO_HTTPS")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD")
+if not SECURE_HSTS_PRELOAD:
+    # "preload" asks browsers to hard-code HTTPS for the whole registrable domain, a step that
+    # takes months to undo: an opt-in for the domain's owner, not a default (documented).
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("DJANGO_SECURE_PROXY_SSL_HEADER")
+CSRF_TRUSTED_ORIGINS = env_origins("DJANGO_CSRF_TRUSTED_ORIGINS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = True
+# Links to the posts' sites carry no address from the archive, not even its name.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Everything comes from this origin: no inline script or style, no eval, no frames, no plugins.
+# The public pages and the admin (with django-simple-history's pages) keep to it; the browser
+# test tests/test_csp_browser.py fails on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# No page uses a camera, a microphone, the visitor's position or any other powerful feature.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 LOGGING = {
     "version": 1,

@@ -123,3 +123,141 @@ def test_malformed_database_timeout_names_the_variable(name, value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert name in result.stderr
+
+
+# HTTPS ------------------------------------------------------------------------------------
+
+# What docs/deployment.md ("HTTPS and headers") tells a deployment behind a TLS-terminating
+# proxy to set; DJANGO_SECRET_KEY is a long random value there.
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "k7Vq2-production-like-secret-key-9fQm4Xc1Lp8Zr6Ty0Wb3Nd5Hs2Jg7Ue4",
+    "DJANGO_ALLOWED_HOSTS": "archive.example",
+    "DATABASE_URL": "postgres://archive@db.example/archive",
+    "DJANGO_HTTPS": "1",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
+    "DJANGO_CSRF_TRUSTED_ORIGINS": "https://archive.example",
+}
+
+# A request through Django's test client in the fresh interpreter: status, then headers.
+# As in the test suite (conftest.py), pages render without collectstatic's manifest.
+REQUEST = """
+from django.conf import settings
+from django.test import Client
+settings.STORAGES = {{**settings.STORAGES, "staticfiles": {{
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}}}
+response = Client().get("/robots.txt", headers={headers}, secure={secure})
+print(response.status_code)
+for name, value in response.headers.items():
+    print(f"{{name}}: {{value}}")
+"""
+
+
+def request(headers=None, secure=False, **env):
+    env.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+    result = start(REQUEST.format(headers=headers or {}, secure=secure), **env)
+    assert result.returncode == 0, result.stderr
+    status, *lines = result.stdout.splitlines()
+    return int(status), dict(line.split(": ", 1) for line in lines)
+
+
+def test_check_deploy_is_clean_with_the_documented_production_variables():
+    result = start(
+        "from django.core.management import call_command\n"
+        "call_command('check', deploy=True, fail_level='WARNING')",
+        **PRODUCTION,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_https_settings_are_off_unless_asked_for():
+    """`make run` and CI's smoke test serve plain http."""
+    env = {"DJANGO_SECRET_KEY": "x"}
+    assert setting("SECURE_SSL_REDIRECT", **env) == "False"
+    assert setting("SECURE_HSTS_SECONDS", **env) == "0"
+    assert setting("SESSION_COOKIE_SECURE", **env) == "False"
+    assert setting("SECURE_PROXY_SSL_HEADER", **env) == "None"
+    status, headers = request(**env)
+    assert status == 404
+    assert "Strict-Transport-Security" not in headers
+
+
+def test_https_redirects_plain_http_to_https():
+    status, headers = request(DJANGO_SECRET_KEY="x", DJANGO_HTTPS="1")
+    assert status == 301
+    assert headers["Location"] == "https://testserver/robots.txt"
+
+
+def test_https_sends_hsts_for_a_year_with_subdomains_and_no_preload():
+    status, headers = request(secure=True, DJANGO_SECRET_KEY="x", DJANGO_HTTPS="1")
+    assert status == 404
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_hsts_options_are_read_from_the_environment():
+    status, headers = request(
+        secure=True,
+        DJANGO_SECRET_KEY="x",
+        DJANGO_HTTPS="1",
+        DJANGO_HSTS_SECONDS="63072000",
+        DJANGO_HSTS_INCLUDE_SUBDOMAINS="0",
+        DJANGO_HSTS_PRELOAD="1",
+    )
+    assert headers["Strict-Transport-Security"] == "max-age=63072000; preload"
+
+
+@pytest.mark.parametrize(
+    "name", ["SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "LANGUAGE_COOKIE_SECURE"]
+)
+def test_https_marks_cookies_secure(name):
+    assert setting(name, DJANGO_SECRET_KEY="x", DJANGO_HTTPS="1") == "True"
+
+
+@pytest.mark.parametrize("value", ["a year", "-1", "1.5"])
+def test_malformed_hsts_seconds_names_the_variable(value):
+    result = start(DJANGO_SECRET_KEY="x", DJANGO_HTTPS="1", DJANGO_HSTS_SECONDS=value)
+    assert result.returncode != 0
+    assert "DJANGO_HSTS_SECONDS" in result.stderr
+
+
+def test_forwarded_proto_is_ignored_unless_asked_for():
+    """Without DJANGO_SECURE_PROXY_SSL_HEADER anyone could claim https with a header."""
+    forwarded = {"x-forwarded-proto": "https"}
+    status, _ = request(forwarded, DJANGO_SECRET_KEY="x", DJANGO_HTTPS="1")
+    assert status == 301
+
+
+@pytest.mark.parametrize(
+    ("value", "header"),
+    [("1", "X-Forwarded-Proto"), ("true", "X-Forwarded-Proto"), ("X-Scheme", "X-Scheme")],
+)
+def test_proxy_ssl_header_takes_the_proxys_word_for_https(value, header):
+    env = {"DJANGO_SECRET_KEY": "x", "DJANGO_HTTPS": "1", "DJANGO_SECURE_PROXY_SSL_HEADER": value}
+    status, headers = request({header.lower(): "https"}, **env)
+    assert status == 404
+    assert "max-age=31536000" in headers["Strict-Transport-Security"]
+    status, _ = request({header.lower(): "http"}, **env)
+    assert status == 301
+
+
+@pytest.mark.parametrize("value", ["X Forwarded Proto", "X-Forwarded-Proto: https", "-"])
+def test_malformed_proxy_ssl_header_names_the_variable(value):
+    result = start(DJANGO_SECRET_KEY="x", DJANGO_SECURE_PROXY_SSL_HEADER=value)
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_PROXY_SSL_HEADER" in result.stderr
+
+
+def test_csrf_trusted_origins_are_read_comma_separated():
+    origins = setting(
+        "CSRF_TRUSTED_ORIGINS",
+        DJANGO_SECRET_KEY="x",
+        DJANGO_CSRF_TRUSTED_ORIGINS="https://archive.example, https://www.archive.example:8443",
+    )
+    assert origins == "['https://archive.example', 'https://www.archive.example:8443']"
+
+
+@pytest.mark.parametrize("value", ["archive.example", "https://archive.example/admin/", "ftp://x"])
+def test_malformed_csrf_trusted_origin_names_the_variable(value):
+    result = start(DJANGO_SECRET_KEY="x", DJANGO_CSRF_TRUSTED_ORIGINS=value)
+    assert result.returncode != 0
+    assert "DJANGO_CSRF_TRUSTED_ORIGINS" in result.stderr
