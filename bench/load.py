@@ -56,7 +56,12 @@ def main():
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads-wrk", type=int, default=2, help="wrk threads")
     parser.add_argument("--duration", type=int, default=60, help="seconds")
-    parser.add_argument("--timeout", type=int, default=10, help="wrk's request timeout (s)")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=30,
+        help="seconds before wrk counts a request as timed out (gunicorn's worker timeout)",
+    )
     options = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
 
