@@ -5,7 +5,6 @@ import datetime
 from functools import wraps
 
 from django import forms
-from django.core.exceptions import BadRequest
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, Value
 from django.db.models.functions import Greatest, Least
@@ -41,13 +40,11 @@ class CountedPaginator(Paginator):
             self.count = count
 
 
-def paginate(request, queryset, number=None, count=None):
-    """A page of `queryset`; a malformed page number is a 400, one past the end a 404."""
-    if number is None:
-        form = PageForm(request.GET)
-        if not form.is_valid():
-            raise BadRequest(_("The page number must be a whole number from 1."))
-        number = form.cleaned_data["page"] or 1
+def paginate(request, queryset, count=None):
+    """A page of `queryset`, at the page number `filtered` or `paged` has checked; one past
+    the end is a 404."""
+    form = PageForm(request.GET)
+    number = (form.cleaned_data["page"] if form.is_valid() else None) or 1
     try:
         return CountedPaginator(queryset, STORIES_PER_PAGE, count=count).page(number)
     except EmptyPage as exc:
@@ -67,6 +64,21 @@ def filtered(view):
         if not (filters_valid and page_valid):
             return invalid_filters(request, filterset, page_form)
         return view(request, filterset)
+
+    return wrapper
+
+
+def paged(view):
+    """For the pages of one city, performer or day: a bad page number gives a 400 naming
+    the field. Returned, not raised, so the log gets Django's one "Bad Request" line and
+    no traceback (a raised BadRequest is logged with its traceback)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        page_form = PageForm(request.GET)
+        if not page_form.is_valid():
+            return render(request, "400.html", {"page_form": page_form}, status=400)
+        return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -194,6 +206,7 @@ def city_list(request):
 
 
 @public_page
+@paged
 def city_detail(request, slug):
     """A visible city (one a published story is in) and its stories; any other slug, a city
     only unpublished stories name included, is a 404 like one that does not exist."""
@@ -203,6 +216,7 @@ def city_detail(request, slug):
 
 
 @public_page
+@paged
 def performer_detail(request, slug):
     """A visible performer (one a published story names) and their stories; else a 404."""
     performer = visible_or_404(Performer.objects.all(), slug)
@@ -224,6 +238,7 @@ def visible_or_404(queryset, slug):
 
 
 @public_page
+@paged
 def day_detail(request, day):
     if not datetime.date.min < day < datetime.date.max:
         raise Http404("No day before or after this one can be shown.")

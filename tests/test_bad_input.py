@@ -1,5 +1,7 @@
 """Bad input on public pages is a 400 naming the field (or a 404), never a 500."""
 
+import logging
+
 import pytest
 from django.urls import reverse
 
@@ -120,3 +122,58 @@ def test_post_to_the_list_is_not_allowed(client):
     response = client.post(reverse("browse:list"))
     assert response.status_code == 405
     assert sorted(response["Allow"].split(", ")) == ["GET", "HEAD"]
+
+
+def test_bad_page_number_on_a_city_page_names_the_field(client):
+    response = client.get(reverse("browse:city", args=["florence"]), {"page": "abc"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<li id="error_page">Page (<code>page</code>): Enter a whole number.</li>' in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/stories/?page=abc",
+        "/timeline/?page=-1",
+        "/cities/florence/?page=abc",
+        "/on/2020-03-14/?page=0",
+    ],
+)
+def test_bad_page_number_is_one_warning_line_in_the_log(client, caplog, url):
+    caplog.set_level(logging.INFO)
+    assert client.get(url).status_code == 400
+    path = url.split("?")[0]
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("django.request", "WARNING", f"Bad Request: {path}")
+    ]
+    assert not caplog.records[0].exc_info
+
+
+def logged_lines(record):
+    """What the site's console handler writes for `record`, through its filters."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    if not handler.filter(record):
+        return []
+    return handler.format(record).splitlines()
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "logger"),
+    [
+        ({"path": "/stories/", "HTTP_HOST": "evil.example"}, "django.security.DisallowedHost"),
+        (
+            {"path": "/stories/?" + "&".join(f"x{n}=1" for n in range(1001))},
+            "django.security.TooManyFieldsSent",
+        ),
+    ],
+)
+def test_suspicious_request_is_one_warning_line_in_the_log(client, caplog, request_kwargs, logger):
+    """Django logs these at ERROR with a traceback; the site's handler writes one line."""
+    caplog.set_level(logging.INFO)
+    kwargs = dict(request_kwargs)
+    assert client.get(kwargs.pop("path"), **kwargs).status_code == 400
+    assert [r.name for r in caplog.records] == [logger]
+    lines = logged_lines(caplog.records[0])
+    assert len(lines) == 1
+    assert caplog.records[0].levelname == "WARNING"
