@@ -359,8 +359,8 @@ class Importer:
             return
         new_source = source is None
         if new_source:
-            # The text goes in once the stories are linked: every history record of a story
-            # copies its links to its sources, and would read the whole article each time.
+            # The text goes in once the stories are linked: a story's history copies its links
+            # to its sources, and would read the whole article each time.
             source = SourceArticle(
                 slug=self.free_slug(SourceArticle, article.slug),
                 published_on=article.date,
@@ -370,14 +370,20 @@ class Importer:
             source.save()
             self.counts["sources"] += 1
         self.archived = self.archived_posts(article)
+        self.taken = set(
+            Story.objects.filter(slug__startswith=source.slug).values_list("slug", flat=True)
+        )
+        batch = Batch()
         for number, parsed in enumerate(article.stories, 1):
-            self.import_story(source, article, number, parsed)
+            self.import_story(source, article, number, parsed, batch)
+        batch.write(source, reason=f"Imported from {Path(article.path).name}")
         if new_source:
             source.excerpt = article.text
             self.validate(source, article, 1)
             source.save()
 
-    def import_story(self, source, article, number, parsed):
+    def import_story(self, source, article, number, parsed, batch):
+        """Check the story and its posts and add them to the batch written at the end."""
         archived = [self.archived_post(post) for post in parsed.posts]
         new_posts = [post for post, old in zip(parsed.posts, archived, strict=True) if not old]
         if parsed.posts and not new_posts:
@@ -390,7 +396,7 @@ class Importer:
         date = parsed.event_date
         story = Story(
             title=parsed.title,
-            slug=self.free_slug(Story, source.slug, f"-{number}"),
+            slug=self.story_slug(source.slug, f"-{number}"),
             summary="",
             body=parsed.body,
             kind=parsed.kind,
@@ -409,12 +415,8 @@ class Importer:
                 "end_date": dated_by and dated_by.line,
             },
         )
-        # The story's version is recorded once, when its posts and links are all in (each
-        # version copies every link of the story: one per link added would make the import
-        # slower the more a story links).
-        story.skip_history_when_saving = True
-        story.save()
         self.counts["stories"] += 1
+        posts = []
         for position, post in enumerate(new_posts, 1):
             linked = LinkedPost(
                 story=story,
@@ -427,35 +429,33 @@ class Importer:
                 text=post.text,
                 media_url=post.media_url,
             )
-            self.validate(linked, article, post.line)
-            linked.save()
+            self.validate(linked, article, post.line, exclude=["story"])
+            posts.append(linked)
             self.remember(linked)
             self.counts["posts"] += 1
         self.counts["posts already archived"] += len(parsed.posts) - len(new_posts)
-        # One add per relation: each add records a version of the story.
-        story.sources.add(source)
-        links = {CITY: [], REGION: [], COUNTRY: []}
+        links = {"cities": [], "regions": [], "countries": []}
         for place in parsed.places:
             if place.kind == CITY:
-                links[CITY].append(self.city(place, article, parsed.line))
+                links["cities"].append(self.city(place, article, parsed.line))
             elif place.kind == REGION:
-                links[REGION].append(self.region(place, article, parsed.line))
+                links["regions"].append(self.region(place, article, parsed.line))
             else:
-                links[COUNTRY].append(self.country(place.country, article, parsed.line))
-        for relation, places in zip(
-            (story.cities, story.regions, story.countries), links.values(), strict=True
-        ):
-            if places:
-                relation.add(*places)
-        del story.skip_history_when_saving
-        story._change_reason = f"Imported from {Path(article.path).name}"
-        story.save(update_fields=["updated_at"])
+                links["countries"].append(self.country(place.country, article, parsed.line))
+        batch.add(story, posts, links)
 
-    def validate(self, instance, article, line, lines=None):
+    def story_slug(self, base, suffix):
+        """A story slug no story has and this import has not given yet (`taken` holds the
+        slugs starting with the source's, read once per article)."""
+        slug = self.free_slug(Story, base, suffix, taken=self.taken.__contains__)
+        self.taken.add(slug)
+        return slug
+
+    def validate(self, instance, article, line, lines=None, exclude=None):
         """full_clean() the record, or raise ArticleError naming the file, the line (that of
         the field in `lines` where given) and each field's label with Django's message."""
         try:
-            instance.full_clean(validate_constraints=False)
+            instance.full_clean(exclude=exclude, validate_constraints=False)
             self.validate_constraints(instance)
         except ValidationError as exc:
             errors = exc.message_dict
@@ -472,22 +472,22 @@ class Importer:
             raise ArticleError(Path(article.path), "; ".join(reasons), line) from exc
 
     def validate_constraints(self, instance):
-        """The model's constraints, each asked of the database once per distinct set of the
-        values it reads (a check of the dates of 2,000 stories dated on 20 days asks 20 times)."""
+        """The model's check constraints, each asked of the database once per distinct set
+        of the values it reads (the dates of 2,000 stories dated on 20 days are asked about 20
+        times). Unique constraints are the importer's own business: it picks free slugs,
+        numbers posts, and links a post whose URL is archived instead of adding it again."""
         errors = {}
         for constraint in instance._meta.constraints:
-            condition = getattr(constraint, "condition", None)
-            if isinstance(constraint, CheckConstraint):
-                names = sorted(condition.referenced_base_fields)
-                key = (
-                    type(instance),
-                    constraint.name,
-                    tuple(getattr(instance, instance._meta.get_field(n).attname) for n in names),
-                )
-                if key in self.checked:
-                    continue
-            else:
-                key = None
+            if not isinstance(constraint, CheckConstraint):
+                continue
+            names = sorted(constraint.condition.referenced_base_fields)
+            key = (
+                type(instance),
+                constraint.name,
+                tuple(getattr(instance, instance._meta.get_field(n).attname) for n in names),
+            )
+            if key in self.checked:
+                continue
             try:
                 constraint.validate(type(instance), instance)
             except ValidationError as exc:
@@ -495,8 +495,7 @@ class Importer:
                 for name, messages in (field or {NON_FIELD_ERRORS: exc.error_list}).items():
                     errors.setdefault(name, []).extend(messages)
             else:
-                if key is not None:
-                    self.checked.add(key)
+                self.checked.add(key)
         if errors:
             raise ValidationError(errors)
 
@@ -611,17 +610,80 @@ class Importer:
         )
 
     @staticmethod
-    def free_slug(model, base, suffix=""):
+    def free_slug(model, base, suffix="", taken=None):
         """`base` + `suffix`, or with -2, -3... added where that is taken; `base` is cut
         short where needed to fit the model's slug field."""
         length = model._meta.get_field("slug").max_length
+        taken = taken or (lambda slug: model.objects.filter(slug=slug).exists())
         n = 1
         while True:
             tail = suffix if n == 1 else f"{suffix}-{n}"
             candidate = base[: length - len(tail)].rstrip("-") + tail
-            if not model.objects.filter(slug=candidate).exists():
+            if not taken(candidate):
                 return candidate
             n += 1
+
+
+class Batch:
+    """An article's new stories, their posts and links, written together at the end: a few
+    bulk inserts, each story and post with its first version (as simple-history records it,
+    with the story's places and source), whatever the article's length."""
+
+    def __init__(self):
+        self.stories = []
+        self.posts = []
+        self.links = []
+
+    def add(self, story, posts, links):
+        self.stories.append(story)
+        self.posts.append(posts)
+        self.links.append(links)
+
+    def write(self, source, reason):
+        if not self.stories:
+            return
+        Story.objects.bulk_create(self.stories)
+        posts = []
+        for story, story_posts in zip(self.stories, self.posts, strict=True):
+            for post in story_posts:
+                post.story = story  # its id, now that it has one
+                posts.append(post)
+        LinkedPost.objects.bulk_create(posts)
+        relations = {"sources": [[source] for _ in self.stories]}
+        for name in ("cities", "regions", "countries"):
+            relations[name] = [links[name] for links in self.links]
+        through_rows = {}
+        for name, targets in relations.items():
+            field = Story._meta.get_field(name)
+            through = field.remote_field.through
+            own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+            rows = [
+                through(**{f"{own}_id": story.pk, f"{other}_id": target.pk})
+                for story, story_targets in zip(self.stories, targets, strict=True)
+                for target in story_targets
+            ]
+            through_rows[name] = through.objects.bulk_create(rows)
+        versions = Story.history.bulk_history_create(self.stories, default_change_reason=reason)
+        LinkedPost.history.bulk_history_create(posts, default_change_reason=reason)
+        version_of = {version.id: version for version in versions}
+        history_model = Story.history.model
+        for name, rows in through_rows.items():
+            field = Story._meta.get_field(name)
+            m2m_history = next(
+                related.related_model
+                for related in history_model._meta.related_objects
+                if related.related_model._meta.object_name.endswith(f"_{name}")
+            )
+            own, other = field.m2m_field_name(), field.m2m_reverse_field_name()
+            m2m_history.objects.bulk_create(
+                m2m_history(
+                    id=row.pk,
+                    history=version_of[getattr(row, f"{own}_id")],
+                    **{f"{own}_id": getattr(row, f"{own}_id")},
+                    **{f"{other}_id": getattr(row, f"{other}_id")},
+                )
+                for row in rows
+            )
 
 
 def import_articles(paths, *, dry_run=False):
