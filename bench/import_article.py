@@ -8,14 +8,18 @@ The articles are the seed article (tests/articles/article-2020-03-16.txt) repeat
 keeps the prose and gives each embedded post its own handle and media link, so every copy
 adds new stories and posts rather than posts already archived. --copies N makes N copies,
 --megabytes M as many copies as fit in M MB (1 MB = 2**20 bytes, the importer's limit is
-counted the same way). Each import is cold: its own process (DEBUG off) into a freshly
-migrated database, so the gazetteer is read and nothing is cached. The importer refuses
-files over its limit (stories.interchange.ingest.MAX_ARTICLE_BYTES); an article of exactly
-the limit is still imported, so `--megabytes 5` measures the largest accepted article.
+counted the same way). Wall time and CPU time (user and system, of the import's process)
+are both given: on a shared machine the wall time also counts waiting for a core (the load
+average at the end of each import is in the table). Each import is cold: its own process
+(DEBUG off) into a freshly migrated database, so the gazetteer is read and nothing is
+cached. The importer refuses files over its limit (ingest.MAX_ARTICLE_BYTES); an article of
+exactly the limit is still imported, so `--megabytes 5` measures the largest one accepted.
 """
 
 import argparse
 import json
+import os
+import resource
 import sys
 from pathlib import Path
 
@@ -85,7 +89,13 @@ def main():
         path.write_text(text, encoding="utf-8")
         for engine, make_database in databases:
             url = make_database("bench_import")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             result = measure("import_article", path, url)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            result["cpu_seconds"] = round(
+                after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1
+            )
+            result["load_average"] = round(os.getloadavg()[0], 1)
             stories = count_stories(url)
             rows.append(
                 {
@@ -115,18 +125,19 @@ def count_stories(url):
         text=True,
         check=True,
     )
-    return int(result.stdout.strip())
+    return int(result.stdout.split()[-1])
 
 
 def table(report):
     lines = [
-        "| database | copies | size (KB) | stories | wall time (s) | peak memory (MB) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| database | copies | size (KB) | stories | wall time (s) | CPU time (s) "
+        "| peak memory (MB) | load average |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in report["rows"]:
         lines.append(
             f"| {r['database']} | {r['copies']:,} | {r['bytes'] / 1024:,.0f} | {r['stories']:,} "
-            f"| {r['seconds']} | {r['peak_mb']} |"
+            f"| {r['seconds']} | {r['cpu_seconds']} | {r['peak_mb']} | {r['load_average']} |"
         )
     facts = ", ".join(f"{k}: {v}" for k, v in report["machine"].items())
     return "\n".join([f"Machine: {facts}", f"Command: {report['command']}", "", *lines])

@@ -16,8 +16,9 @@ Everything the importer writes is checked with the model's own validation (field
 choices, dates, constraints) before it is saved; a value that fails names the file and the
 line it comes from, and nothing is written. The time an import takes grows with the length of
 the article, not its square: the countries an article mentions are found once, existing posts
-are looked up in batches, and the article's text is stored on its source only once the
-stories are written (each story's history copies its links to the source).
+are looked up in batches, an article's new stories, posts, links and their first versions are
+written with bulk inserts (`Batch`), and the article's text is stored on its source only once
+the stories are written (a story's version made by simple-history reads its sources).
 """
 
 import bisect
