@@ -664,6 +664,8 @@ class Batch:
                 for target in story_targets
             ]
             through_rows[name] = through.objects.bulk_create(rows)
+        # Cut to the history's column (a long file name would not fit).
+        reason = reason[: Story.history.model._meta.get_field("history_change_reason").max_length]
         versions = Story.history.bulk_history_create(self.stories, default_change_reason=reason)
         LinkedPost.history.bulk_history_create(posts, default_change_reason=reason)
         version_of = {version.id: version for version in versions}
