@@ -279,14 +279,21 @@ def test_story_with_a_start_date_but_no_end_date_is_refused(seed_export):
     assert not Story.objects.exists()
 
 
-def test_duplicate_story_is_refused_and_nothing_is_written(seed_export):
+def test_duplicate_story_is_refused_naming_both_lines_and_nothing_is_written(seed_export):
     records = lines(seed_export)
-    story = next(r for r in records if r.get("fields", {}).get("slug") == "sicily-dj-party")
-    records.append(story)
+    first = next(
+        i for i, r in enumerate(records, 1) if r.get("fields", {}).get("slug") == "sicily-dj-party"
+    )
+    records.append(records[first - 1])
     write_lines(seed_export, records)
-    with pytest.raises(CommandError, match=r"stories_story_unique_slug|stories_story\.slug"):
+    with pytest.raises(
+        CommandError,
+        match=rf"line {len(records)}: a second stories.story with slug 'sicily-dj-party': "
+        rf"the first is on line {first}",
+    ):
         load(seed_export)
     assert not Story.objects.exists()
+    assert not LoadRecord.objects.exists()
 
 
 def test_file_without_the_header_is_refused(seed_export):
@@ -460,3 +467,125 @@ def test_postgresql_load_leaves_statistics_for_the_planner(seed_export):
         )
         analyzed = {table for (table,) in cursor.fetchall()}
     assert analyzed == {"stories_story", "stories_linkedpost", "stories_story_performers"}
+
+
+# Duplicates: a key twice in one line, a unique key on two lines
+
+
+def with_line_changed(path, number, old, new):
+    """The file with the first `old` on line `number` (bytes) replaced by `new`."""
+    raw = path.read_bytes().split(b"\n")
+    assert old in raw[number - 1]
+    raw[number - 1] = raw[number - 1].replace(old, new, 1)
+    path.write_bytes(b"\n".join(raw))
+    return path
+
+
+def story_lines(path):
+    return [i for i, r in enumerate(lines(path), 1) if r.get("model") == "stories.story"]
+
+
+STORY_START = b'{"model":"stories.story","fields":{'
+
+
+def test_a_line_naming_a_field_twice_is_refused_naming_line_and_key(seed_export):
+    number = story_lines(seed_export)[-1]
+    with_line_changed(seed_export, number, STORY_START, STORY_START + b'"title":"Another",')
+    with pytest.raises(CommandError, match=rf'line {number}: the key "title" appears twice'):
+        load(seed_export)
+    assert not Story.objects.exists()
+    assert not LoadRecord.objects.exists()
+
+
+def test_a_duplicate_key_is_found_in_lines_spelled_another_way(seed_export):
+    records = lines(seed_export)
+    write_lines(seed_export, records)  # json.dumps spacing
+    number = next(i for i, r in enumerate(records, 1) if r.get("model") == "stories.city")
+    with_line_changed(seed_export, number, b'"fields": {', b'"fields": {"name": "Elsewhere", ')
+    with pytest.raises(CommandError, match=rf'line {number}: the key "name" appears twice'):
+        load(seed_export)
+    assert not City.objects.exists()
+
+
+def test_a_record_naming_model_twice_is_refused(seed_export):
+    number = story_lines(seed_export)[0]
+    with_line_changed(seed_export, number, b'{"model":', b'{"model":"stories.city","model":')
+    with pytest.raises(CommandError, match=rf'line {number}: the key "model" appears twice'):
+        load(seed_export)
+
+
+def test_a_place_slug_on_two_lines_is_refused_naming_both(seed_export):
+    records = lines(seed_export)
+    cities = [i for i, r in enumerate(records, 1) if r.get("model") == "stories.city"]
+    first, second = cities[0], cities[1]
+    records[second - 1]["fields"]["slug"] = records[first - 1]["fields"]["slug"]
+    write_lines(seed_export, records)
+    with pytest.raises(CommandError, match=rf"line {second}: .*the first is on line {first}"):
+        load(seed_export)
+    assert not City.objects.exists()
+
+
+def test_a_post_url_on_two_lines_is_refused_naming_both(seed_export):
+    records = lines(seed_export)
+    posts = [i for i, r in enumerate(records, 1) if r.get("model") == "stories.linkedpost"]
+    first, second = posts[0], posts[-1]
+    url = "https://twitter.com/MuhammadLila/status/1238901449011335168"
+    records[first - 1]["fields"]["url"] = records[second - 1]["fields"]["url"] = url
+    write_lines(seed_export, records)
+    with pytest.raises(
+        CommandError,
+        match=rf"line {second}: a second stories.linkedpost with url '{re.escape(url)}': "
+        rf"the first is on line {first}",
+    ):
+        load(seed_export)
+    assert not LinkedPost.objects.exists()
+
+
+def test_a_story_listing_a_city_twice_is_refused_naming_its_line(seed_export):
+    records = lines(seed_export)
+    number = next(
+        i
+        for i, r in enumerate(records, 1)
+        if r.get("model") == "stories.story" and r["fields"]["cities"]
+    )
+    cities = records[number - 1]["fields"]["cities"]
+    cities.append(cities[0])
+    write_lines(seed_export, records)
+    with pytest.raises(CommandError, match=rf"line {number}: stories.story.cities lists the same"):
+        load(seed_export)
+    assert not Story.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("spelling", ["canonical", "spaced"])
+def test_a_duplicate_story_read_by_workers_names_both_lines(small_chunks, tmp_path, spelling):
+    path = generated_export(tmp_path)
+    records = lines(path)
+    numbers = story_lines(path)
+    first, second = numbers[3], numbers[-2]
+    slug = records[first - 1]["fields"]["slug"]
+    old = records[second - 1]["fields"]["slug"]
+    for record in records[1:]:  # the story and its posts
+        fields = record["fields"]
+        if fields.get("slug") == old:
+            fields["slug"] = slug
+        elif fields.get("story") == [old]:
+            fields["story"] = [slug]
+    (write_canonical if spelling == "canonical" else write_lines)(path, records)
+    with pytest.raises(
+        CommandError,
+        match=rf"line {second}: a second stories.story with slug '{slug}': "
+        rf"the first is on line {first}",
+    ):
+        load(path)
+    assert not Story.objects.exists()
+
+
+@pytest.mark.postgres
+def test_a_duplicate_key_in_a_chunk_read_by_a_worker_names_its_line(small_chunks, tmp_path):
+    path = generated_export(tmp_path)
+    number = story_lines(path)[-5]
+    with_line_changed(path, number, STORY_START, STORY_START + b'"kind":"other",')
+    with pytest.raises(CommandError, match=rf'line {number}: the key "kind" appears twice'):
+        load(path)
+    assert not Story.objects.exists()

@@ -1,11 +1,13 @@
 import datetime
 import json
+import re
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models.signals import post_save
 
+from stories.interchange import ingest
+from stories.interchange.gazetteer import Gazetteer
 from stories.models import City, Country, LinkedPost, Region, SourceArticle, Story
 
 pytestmark = pytest.mark.django_db
@@ -132,19 +134,13 @@ def test_story_without_a_post_has_no_date():
     assert sorted(story.cities.values_list("slug", flat=True)) == ["granada", "madrid"]
 
 
-def test_import_saves_through_the_orm_so_history_can_record_it():
-    saved = []
-
-    def record(sender, instance, created, **kwargs):
-        saved.append((sender.__name__, created))
-
-    post_save.connect(record, dispatch_uid="test-import-history")
-    try:
-        call_command("import_article", str(SEED_ARTICLE), verbosity=0)
-    finally:
-        post_save.disconnect(dispatch_uid="test-import-history")
-    assert saved.count(("Story", True)) == 6
-    assert saved.count(("LinkedPost", True)) == 4
+def test_every_imported_story_and_post_has_its_first_version_in_the_history():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    reason = "Imported from article-2020-03-16.txt"
+    for model in (Story, LinkedPost):
+        versions = model.history.all()
+        assert sorted(v.id for v in versions) == sorted(model.objects.values_list("id", flat=True))
+        assert {(v.history_type, v.history_change_reason) for v in versions} == {("+", reason)}
 
 
 def test_new_cities_get_their_gazetteer_coordinates_and_id():
@@ -260,3 +256,144 @@ def test_one_bad_file_among_good_ones_writes_nothing(tmp_path):
     with pytest.raises(CommandError):
         call_command("import_article", str(SEED_ARTICLE), str(bad))
     assert counts() == [0, 0, 0, 0, 0, 0]
+
+
+# Long articles, impossible values: clear refusals, time linear in the article's length
+
+
+def copies_of_the_seed(count):
+    """The seed article's body `count` times, each copy's posts given their own handle and
+    media link (as bench/import_article.py builds its articles)."""
+    body = SEED_ARTICLE.read_text(encoding="utf-8").removeprefix(" date 2020-03-16 ").strip()
+    parts = []
+    for number in range(count):
+        part = body.replace("pic.twitter.com/", f"pic.twitter.com/c{number}x")
+        parts.append(re.sub(r"\(@(\w+)\)", rf"(@\g<1>{number})", part))
+    return " date 2020-03-16 " + "\n\n".join(parts) + "\n"
+
+
+def test_finding_places_reads_the_article_a_bounded_number_of_times(tmp_path, monkeypatch):
+    """The gazetteer reads each story's text and the whole article once, not the article once
+    per story: what it reads grows with the article, not with its square."""
+    read = []
+    original = Gazetteer._candidates
+
+    def counting(self, text):
+        read.append(len(text))
+        return original(self, text)
+
+    monkeypatch.setattr(Gazetteer, "_candidates", counting)
+    for count in (2, 20):
+        read.clear()
+        text = copies_of_the_seed(count)
+        extracted(write(tmp_path, text, f"copies-{count}.txt"))
+        assert sum(read) <= 3 * len(text)
+
+
+def test_queries_grow_with_the_number_of_stories_not_faster(tmp_path):
+    """Each story costs the same number of queries however long the article is."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    used = {}
+    for count in (2, 6):
+        flush_archive()
+        path = write(tmp_path, copies_of_the_seed(count), f"copies-{count}.txt")
+        with CaptureQueriesContext(connection) as queries:
+            call_command("import_article", str(path), verbosity=0)
+        assert Story.objects.count() == 6 * count
+        used[count] = len(queries)
+    per_story = (used[6] - used[2]) / (6 * 4)
+    assert used[6] <= used[2] + per_story * 6 * 4 + 1
+    assert per_story < 40
+
+
+def flush_archive():
+    for model in (LinkedPost, Story, SourceArticle, City, Region, Country):
+        model.objects.all().delete()
+
+
+def test_an_article_over_the_limit_is_refused_naming_file_and_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingest, "MAX_ARTICLE_BYTES", 2 * 2**20)
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as file:
+        file.write(b" date 2020-03-16 ")
+        file.write(b"Neighbours sang in Turin.\n\n" * (2 * 2**20 // 27 + 1))
+    with pytest.raises(CommandError, match=r"huge\.txt: is larger than the 2 MB") as refusal:
+        call_command("import_article", str(path))
+    assert "Nothing was imported" in str(refusal.value)
+    assert counts() == [0, 0, 0, 0, 0, 0]
+
+
+def test_the_documented_limit_is_five_megabytes():
+    assert ingest.MAX_ARTICLE_BYTES == 5 * 2**20
+
+
+def test_an_article_of_exactly_the_limit_is_read(tmp_path, monkeypatch):
+    text = copies_of_the_seed(3).encode()
+    monkeypatch.setattr(ingest, "MAX_ARTICLE_BYTES", len(text))
+    path = tmp_path / "exact.txt"
+    path.write_bytes(text)
+    assert len(extracted(path)["stories"]) == 18
+
+
+def test_an_impossible_post_date_is_refused_naming_file_and_line(tmp_path):
+    text = PORTUGAL.replace("April 1, 2020", "February 30, 2020")
+    path = write(tmp_path, text, "portugal.txt")
+    line = text.splitlines().index(next(x for x in text.splitlines() if "February 30" in x)) + 1
+    with pytest.raises(
+        CommandError, match=rf"portugal\.txt, line {line}: .*February 30, 2020.*does not exist"
+    ):
+        call_command("import_article", str(path))
+    assert counts() == [0, 0, 0, 0, 0, 0]
+
+
+def test_an_author_name_longer_than_the_column_is_refused_naming_file_and_line(tmp_path):
+    limit = LinkedPost._meta.get_field("author_name").max_length
+    name = "Ana " + "Lima" * (limit // 4)
+    text = PORTUGAL.replace("Ana Lima", name)
+    path = write(tmp_path, text, "portugal.txt")
+    line = next(i for i, x in enumerate(text.splitlines(), 1) if name in x)
+    with pytest.raises(CommandError, match=rf"portugal\.txt, line {line}: .*author name") as exc:
+        call_command("import_article", str(path))
+    assert f"at most {limit} characters" in str(exc.value)
+    assert counts() == [0, 0, 0, 0, 0, 0]
+
+
+def test_a_handle_longer_than_the_column_is_not_taken_for_a_post_at_all(tmp_path):
+    """The signature only reads handles of up to 50 characters (the platforms' limits are
+    shorter still); a longer one leaves the text as prose."""
+    text = PORTUGAL.replace("@analima", "@" + "a" * 120)
+    handles = [p["handle"] for p in all_posts(extracted(write(tmp_path, text)))]
+    assert all(len(h) <= LinkedPost._meta.get_field("handle").max_length for h in handles)
+
+
+def test_a_post_dated_in_the_future_is_refused_naming_the_line(tmp_path):
+    text = GREECE.replace("March 29, 2020", "March 29, 2999")
+    path = write(tmp_path, text, "greece.txt")
+    with pytest.raises(CommandError, match=r"greece\.txt, line 3: .*posted on.*future"):
+        call_command("import_article", str(path))
+    assert counts() == [0, 0, 0, 0, 0, 0]
+
+
+def test_a_very_long_file_name_still_gives_slugs_that_fit(tmp_path):
+    name = "a" * 230 + ".txt"
+    call_command("import_article", str(write(tmp_path, PORTUGAL, name)), verbosity=0)
+    length = Story._meta.get_field("slug").max_length
+    assert Story.objects.count() == 4
+    assert all(len(slug) <= length for slug in Story.objects.values_list("slug", flat=True))
+
+
+def test_an_imported_story_has_one_version_with_all_its_links(tmp_path):
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    story = Story.objects.get(cities__slug="madrid")
+    versions = list(story.history.all())
+    assert len(versions) == 1
+    assert sorted(c.city.slug for c in versions[0].cities.all()) == ["granada", "madrid"]
+    assert [s.sourcearticle.slug for s in versions[0].sources.all()] == ["article-2020-03-16"]
+
+
+def test_the_source_keeps_the_whole_article_text():
+    call_command("import_article", str(SEED_ARTICLE), verbosity=0)
+    text = SEED_ARTICLE.read_text(encoding="utf-8").removeprefix(" date 2020-03-16 ").strip()
+    assert SourceArticle.objects.get().excerpt == text

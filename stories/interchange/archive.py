@@ -194,17 +194,58 @@ class ArchiveReader:
 
 
 def parse_line(number, raw):
+    """The record on a line, refusing a line that is not JSON or where an object names a key
+    twice (JSON parsers keep the last value silently). A line spelled as the export spells
+    it is recognised by writing the record back: it is the line itself only if no key was
+    dropped. Other lines are read again, checking each object's keys."""
     if not raw.strip():
         raise LoadError(number, "empty line")
     try:
-        return orjson.loads(raw)
+        record = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise LoadError(number, f"not valid JSON ({exc})") from None
+    canonical = orjson.dumps(record)
+    end = len(raw) - 1 if raw[-1:] == b"\n" else len(raw)
+    if len(canonical) != end or raw[:end] != canonical:
+        check_unique_keys(number, raw)
+    return record
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def unique_keys(pairs):
+    """object_pairs_hook for json.loads: the object, or DuplicateKey for a repeated key."""
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return record
+
+
+def check_unique_keys(number, raw):
+    try:
+        json.loads(raw, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:
+        key = exc.args[0]
+        raise LoadError(
+            number,
+            f"the key {json.dumps(key, ensure_ascii=False)} appears twice in one object; "
+            "give each field once",
+        ) from None
+    except ValueError:
+        pass  # orjson read it: a spelling only the standard library refuses (NaN is not one)
 
 
 def parse_header(raw):
     try:
-        data = json.loads(raw) if raw.strip() else None
+        data = json.loads(raw, object_pairs_hook=unique_keys) if raw.strip() else None
+    except DuplicateKey as exc:
+        raise LoadError(1, f"the header names the key {exc.args[0]!r} twice") from None
     except (json.JSONDecodeError, UnicodeDecodeError):
         data = None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

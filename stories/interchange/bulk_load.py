@@ -37,6 +37,7 @@ from stories.interchange.archive import (
     label,
 )
 from stories.interchange.copy import CopyWriter, refusal
+from stories.interchange.duplicates import INDEX, duplicate_in_batch, rebuild
 from stories.interchange.parallel import StorySection, add_in_parallel
 from stories.interchange.plan import Plan
 from stories.models import City, Country, LoadRecord, Performer, Region, SourceArticle
@@ -209,7 +210,11 @@ class BulkLoader:
             key = tuple(fields[name] for name in NATURAL_KEY_FIELDS[model])
             known = self.ids[model]
             if key in known:
-                raise LoadError(line, f"a second {plan.label} with the key {list(key)}")
+                raise LoadError(
+                    line,
+                    f"a second {plan.label} with the key {list(key)}: the first is on line "
+                    f"{known[key]}; keys are unique",
+                )
             known[key] = pk
 
     def add_m2m(self, line, plan, fields, pk):
@@ -251,16 +256,21 @@ class BulkLoader:
         if not buffer.rows:
             return
         rows, lines = buffer.rows, buffer.lines
+        buffer_lines = lines
         if buffer.pairs:
             lines = [buffer.first_line, buffer.last_line or buffer.first_line]
         buffer.rows, buffer.lines = [], []
         if self.writer is not None:
             self.writer.send(buffer, rows, lines)
             return
+        savepoint = transaction.savepoint()
         try:
             self.insert(buffer, rows)
         except DatabaseError as exc:
-            raise refusal(buffer, lines, exc) from None
+            transaction.savepoint_rollback(savepoint)
+            duplicate = duplicate_in_batch(buffer, rows, buffer_lines, self.insert)
+            raise (duplicate or refusal(buffer, lines, exc)) from None
+        transaction.savepoint_commit(savepoint)
 
     def insert(self, buffer, rows):
         quote = connection.ops.quote_name
@@ -338,18 +348,25 @@ class BulkLoader:
         unique = [c for c in constraints if c[3] == "u"]
         foreign = [c for c in constraints if c[3] == "f"]
         statements = [
-            *(f"ALTER TABLE {t} ADD CONSTRAINT {quote(n)} {d}" for t, n, d, _ in unique),
-            *(definition for _, definition in indexes),
-            *(f"ALTER TABLE {t} ADD CONSTRAINT {quote(n)} {d}" for t, n, d, _ in foreign),
+            *((t, f"ALTER TABLE {t} ADD CONSTRAINT {quote(n)} {d}") for t, n, d, _ in unique),
+            *((index_table(definition), definition) for _, definition in indexes),
+            *((t, f"ALTER TABLE {t} ADD CONSTRAINT {quote(n)} {d}") for t, n, d, _ in foreign),
         ]
         with connection.cursor() as cursor:
             # Room to sort in memory while building indexes and checking foreign keys; for
             # this transaction only.
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute("SET LOCAL work_mem = '64MB'")
-            for statement in statements:
+            for table, statement in statements:
                 try:
-                    cursor.execute(statement)
+                    # A unique key the rows break is named with both its lines.
+                    rebuild(cursor, table, statement)
                 except DatabaseError as exc:
                     message = " ".join(str(exc).split())
                     raise LoadError("after the last line", message) from None
+
+
+def index_table(definition):
+    """The table a CREATE INDEX statement is on."""
+    match = INDEX.search(definition)
+    return match["table"] if match else ""

@@ -8,9 +8,11 @@
   English names `iso3166-2` records for them ("Sicily (eng)"); `pycountry` only has the
   local names ("Sicilia").
 
-`find_places(text, article_text)` returns the places a text mentions. A name several places
-share is resolved by the countries mentioned: first in the text itself, then anywhere in the
-article; in an article about Italy, Florence is the Italian city, not Alabama's.
+`find_places(text, article_countries)` returns the places a text mentions. A name several
+places share is resolved by the countries mentioned: first in the text itself, then anywhere in
+the article (`mentioned_countries(article_text)`, worked out once per article: finding the
+places of each story is then linear in the story's text, not in the article's); in an article
+about Italy, Florence is the Italian city, not Alabama's.
 """
 
 import functools
@@ -217,19 +219,25 @@ class Gazetteer:
         """Countries the text names, or names a place only they have (Turin, Alabama)."""
         return set(self._mentions(text))
 
-    def find_places(self, text, article_text=""):
-        """The places `text` mentions, in order of first mention, each once."""
-        own = self.mentioned_countries(text)
-        article = self.mentioned_countries(article_text) if article_text else set()
-        found = []
-        for _, candidates in self._candidates(text):
-            place = self._resolve(candidates, own, article)
-            if place is not None and place not in found:
-                found.append(place)
-        return found
+    def find_places(self, text, article_countries=frozenset()):
+        """The places `text` mentions, in order of first mention, each once. Shared names are
+        resolved by the countries `text` mentions, then by `article_countries` (those the
+        whole article mentions, from mentioned_countries())."""
+        candidates = list(self._candidates(text))
+        own = set(self._countries_of(candidates))
+        found = {}
+        for _, places in candidates:
+            place = self._resolve(places, own, article_countries)
+            if place is not None:
+                found.setdefault(place, None)
+        return list(found)
 
     def _mentions(self, text):
-        for _, candidates in self._candidates(text):
+        return self._countries_of(self._candidates(text))
+
+    @staticmethod
+    def _countries_of(names):
+        for _, candidates in names:
             countries = [place.country for place in candidates if place.kind == COUNTRY]
             if countries:
                 yield countries[0]

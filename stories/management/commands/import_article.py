@@ -3,14 +3,21 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext
 
-from stories.interchange.ingest import ArticleError, describe, import_articles
+from stories.interchange.ingest import (
+    MAX_ARTICLE_BYTES,
+    ArticleError,
+    describe,
+    import_articles,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Import news articles (a ' date YYYY-MM-DD ' header, paragraphs, embedded posts) as "
         "draft stories with their posts and places, all in one transaction. Re-importing an "
-        "article changes nothing."
+        "article changes nothing. An article may be at most "
+        f"{MAX_ARTICLE_BYTES // 2**20} MB; a longer file, or a value the archive cannot hold, "
+        "is refused naming the file (and line) and nothing is written."
     )
 
     def add_arguments(self, parser):
