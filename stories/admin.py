@@ -23,7 +23,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from stories import workflow
-from stories.history import deleted_stories, m2m_values, record_baseline, restore_deleted_posts
+from stories.history import (
+    ReadableChanges,
+    deleted_stories,
+    m2m_values,
+    record_baseline,
+    restore_deleted_posts,
+)
 from stories.models import (
     City,
     Country,
@@ -54,6 +60,9 @@ class HistoryAdmin(SimpleHistoryAdmin):
     # simple-history's list, without a literal "None" where a version has no reason and
     # without links to user accounts most curators may not open.
     object_history_list_template = "admin/history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         if change:

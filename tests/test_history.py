@@ -1,10 +1,12 @@
 """Every change is a version (who, when, what); any earlier version can be restored."""
 
+import html
 import re
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from stories import workflow
 from stories.models import City, LinkedPost, Performer, SourceArticle, Story
@@ -410,3 +412,14 @@ def test_the_last_source_of_a_published_story_cannot_be_removed(editor_client, e
     assert response.status_code == 200
     assert "Withdraw it first to remove the last one" in response.text
     assert story.sources.count() == 1
+
+
+def test_the_history_list_names_changes_as_the_admin_shows_fields(editor_client, editor, story):
+    story.sources.add(factories.source())
+    workflow.apply(Story.objects.filter(pk=story.pk), "publish", editor)
+    published_at = Story.objects.get(pk=story.pk).published_at
+    page = editor_client.get(history_url(story)).text
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "Status: Draft → Published" in words
+    assert f"Published at: — → {formats.localize(timezone.localtime(published_at))}" in words
+    assert "None" not in words
