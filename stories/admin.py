@@ -17,6 +17,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -81,6 +82,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if not allowed:
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def response_change(self, request, obj):
+        match = request.resolver_match
+        if match is None or not match.url_name.endswith("_simple_history"):
+            return super().response_change(request, obj)
+        # A revert. Django's message would link the name to the old version's page, and send
+        # the curator to the list: show the object as it now is instead.
+        opts = self.opts
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        self.message_user(
+            request,
+            format_html(
+                gettext("“{object}” is back to the version you chose."),
+                object=format_html('<a href="{}">{}</a>', change, obj),
+            ),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(change)
 
 
 @admin.register(Country)

@@ -552,6 +552,7 @@ def test_story_revert(role, state, users, stories):
         assert (after.title, after.slug) == (story.title, story.slug)
         return
     assert response.status_code == 302
+    assert response["Location"] == reverse("admin:stories_story_change", args=[story.pk])
     never_published = state in ("draft", "review")
     assert after.title == f"The {state} story, first draft"
     assert after.slug == (f"{state}-first-draft" if never_published else state)
@@ -783,6 +784,7 @@ def test_model_page(key, role, page, users, objects, stories):
         obj.refresh_from_db()
         if outcome == "restored":
             assert response.status_code == 302
+            assert response["Location"] == url_of(key, "change", obj)
             assert getattr(obj, field) == first_value
         else:
             assert_refused(response, outcome, url)

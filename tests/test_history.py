@@ -423,3 +423,13 @@ def test_the_history_list_names_changes_as_the_admin_shows_fields(editor_client,
     assert "Status: Draft → Published" in words
     assert f"Published at: — → {formats.localize(timezone.localtime(published_at))}" in words
     assert "None" not in words
+
+
+def test_a_revert_shows_the_story_as_it_now_is(editor_client, story):
+    old = story.history.filter(title="Aria").order_by("history_date").last()
+    response = editor_client.post(
+        revert_url(story, old), story_form(old.instance, _save="Revert"), follow=True
+    )
+    change = reverse("admin:stories_story_change", args=[story.pk])
+    assert response.redirect_chain == [(change, 302)]
+    assert f'“<a href="{change}">Aria</a>” is back to the version you chose.' in response.text
