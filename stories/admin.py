@@ -6,23 +6,31 @@ edited only by users with `stories.publish_story`, and a story that was ever pub
 never be deleted. Status changes go only through `stories.workflow`.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
 from stories import workflow
-from stories.history import deleted_stories, m2m_values, record_baseline, restore_deleted_posts
+from stories.history import (
+    ReadableChanges,
+    deleted_stories,
+    m2m_values,
+    record_baseline,
+    restore_deleted_posts,
+)
 from stories.models import (
     City,
     Country,
@@ -50,6 +58,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """Every change recorded with its author; old versions viewable and restorable."""
 
     formfield_overrides = URL_FIELDS
+    # simple-history's list, without a literal "None" where a version has no reason and
+    # without links to user accounts most curators may not open.
+    object_history_list_template = "admin/history_list.html"
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableChanges(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -68,6 +82,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if not allowed:
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def response_change(self, request, obj):
+        match = request.resolver_match
+        if match is None or not match.url_name.endswith("_simple_history"):
+            return super().response_change(request, obj)
+        # A revert. Django's message would link the name to the old version's page, and send
+        # the curator to the list: show the object as it now is instead.
+        opts = self.opts
+        change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        self.message_user(
+            request,
+            format_html(
+                gettext("“{object}” is back to the version you chose."),
+                object=format_html('<a href="{}">{}</a>', change, obj),
+            ),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(change)
 
 
 @admin.register(Country)
@@ -231,8 +263,33 @@ def transition_action(name):
     return action
 
 
+class StoryForm(forms.ModelForm):
+    """The change form, and the form of each old version (restoring one saves through it)."""
+
+    def clean_sources(self):
+        sources = self.cleaned_data["sources"]
+        story = current_story(self.instance) if self.instance.pk else None
+        if (
+            story is not None
+            and story.status == Story.Status.PUBLISHED
+            and not sources
+            and story.sources.exists()
+        ):
+            # Publishing needs a source (stories.workflow); the public story keeps its last
+            # one, whether an edit or a restored version would remove it.
+            raise ValidationError(
+                gettext(
+                    "A published story needs at least one source article. Withdraw it "
+                    "first to remove the last one."
+                ),
+                code="published_without_source",
+            )
+        return sources
+
+
 @admin.register(Story)
 class StoryAdmin(HistoryAdmin):
+    form = StoryForm
     list_display = [
         "title",
         "status",
@@ -262,6 +319,7 @@ class StoryAdmin(HistoryAdmin):
     inlines = [LinkedPostInline]
     actions = [delete_selected, *(transition_action(name) for name in workflow.TRANSITIONS)]
     change_form_template = "admin/stories/story/change_form.html"
+    object_history_form_template = "admin/stories/story/object_history_form.html"
     change_list_template = "admin/stories/story/change_list.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
@@ -345,6 +403,12 @@ class StoryAdmin(HistoryAdmin):
 
     # Restoring a version, or a deleted draft ---------------------------------------------
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # The version page shows the old status and address; say what a revert keeps.
+        current = Story.objects.filter(pk=unquote(object_id)).first()
+        extra_context = {**(extra_context or {}), "current": current}
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def get_urls(self):
         deleted = path(
             "deleted/",
@@ -422,12 +486,22 @@ class StoryAdmin(HistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        self.record_version(form.instance)
+        if change and not (form.has_changed() or any(f.has_changed() for f in formsets)):
+            # Saved without a change (or only to press a workflow button, whose move is a
+            # version of its own): no empty version in the history.
+            del form.instance.skip_history_when_saving
+            return
+        self.record_version(form.instance, created=not change)
 
-    def record_version(self, obj):
+    def record_version(self, obj, created=False):
         """One version per edit, with the places, performers and sources saved with it."""
         del obj.skip_history_when_saving
         obj.save(update_fields=["updated_at"])
+        if created:
+            # Recorded by this second save, after the links: mark it as the creation it is,
+            # so the history says "Created" and not "Changed".
+            latest = obj.history.latest()
+            Story.history.filter(history_id=latest.history_id).update(history_type="+")
 
     # Workflow buttons ---------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ import datetime
 
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import formats, timezone
 from django.utils.translation import gettext
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 # A story's posts are deleted with it, in the same transaction: their deletion records are
 # at most moments apart from the story's.
@@ -84,3 +86,24 @@ def restore_deleted_posts(post_model, story):
         post.save(force_insert=True)
         restored += 1
     return restored
+
+
+class ReadableChanges(HistoricalRecordContextHelper):
+    """The history list's "Changes" column in a curator's words: a status as "In review",
+    not "review"; times and dates as the admin shows them; a dash, not "None" or "[]",
+    where a field was empty."""
+
+    EMPTY = "—"
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if value is None or value == "" or value == []:
+            return self.EMPTY
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, datetime.datetime):
+            return formats.localize(timezone.localtime(value))
+        if isinstance(value, datetime.date):
+            return formats.localize(value)
+        return value

@@ -86,3 +86,67 @@ def test_editor_publishes_a_story_then_withdraws_it(live_server, browser, page, 
         expect(reader.locator("main")).not_to_contain_text("Nessun Dorma")
     reader.context.close()
     assert re.search(r"/stories/[\w-]+/$", story_url)
+
+
+def test_editor_reverts_a_published_story_to_an_earlier_version(live_server, browser, page):
+    """The history of a published story opens, each version opens, and a revert restores the
+    old words while the story stays published at the same address."""
+    from stories import workflow
+    from stories.models import Story
+
+    editor = factories.user("editor", group="Editors")
+    story = factories.story(
+        "Tenor sings from his balcony",
+        slug="tenor-balcony",
+        status=Story.Status.DRAFT,
+        cities=[factories.city("Florence")],
+        sources=[factories.source(title="Lockdown solidarity")],
+    )
+    story.title = "Tenor sings Nessun Dorma from his balcony"
+    story.save()
+    workflow.apply(Story.objects.filter(pk=story.pk), "publish", editor)
+    story.refresh_from_db()
+    story.title = "Maurizio Marchini sings Nessun Dorma from his balcony"
+    story._history_user = editor
+    story.save()
+    versions = list(story.history.all())  # newest first, as the history page lists them
+
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", "a-long-test-password")
+    page.click("input[type=submit]")
+    page.goto(f"{live_server.url}/admin/stories/story/{story.pk}/change/")
+    page.click("a.historylink")
+    rows = page.locator("#change-history tbody tr")
+    expect(rows).to_have_count(len(versions))
+    expect(rows.nth(0)).to_contain_text("editor")
+    expect(page.locator("#change-history")).to_contain_text("Published")
+    expect(page.locator("#change-history")).not_to_contain_text("None")
+
+    for n, version in enumerate(versions):
+        rows.nth(n).locator("a").first.click()
+        expect(page.locator("#id_title")).to_have_value(version.title)
+        expect(page.locator(".revert-note")).to_contain_text(
+            "The story stays “Published” and keeps its address, tenor-balcony"
+        )
+        expect(page.locator("input[name=_save][value=Revert]").first).to_be_visible()
+        page.go_back()
+
+    # The last version with the first title: its places and source were set by then.
+    first_title = next(
+        n for n, v in enumerate(versions) if v.title == "Tenor sings from his balcony"
+    )
+    rows.nth(first_title).locator("a").first.click()
+    expect(page.locator("#id_title")).to_have_value("Tenor sings from his balcony")
+    page.locator("input[name=_save][value=Revert]").first.click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        "“Tenor sings from his balcony” is back to the version you chose."
+    )
+    expect(page.locator("#id_title")).to_have_value("Tenor sings from his balcony")
+    expect(page.locator(".field-slug .readonly")).to_have_text("tenor-balcony")
+    expect(page.locator(".field-status .readonly")).to_have_text("Published")
+
+    reader = visitor(browser)
+    reader.goto(f"{live_server.url}/stories/tenor-balcony/")
+    expect(reader.locator("h1")).to_have_text("Tenor sings from his balcony")
+    reader.context.close()

@@ -1,8 +1,12 @@
 """Every change is a version (who, when, what); any earlier version can be restored."""
 
+import html
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from stories import workflow
 from stories.models import City, LinkedPost, Performer, SourceArticle, Story
@@ -300,3 +304,132 @@ def test_a_drafts_slug_follows_its_title_on_the_change_form_not_on_a_version_pag
     assert [field["field"].name for field in change.context["adminform"].prepopulated_fields] == [
         "slug"
     ]
+
+
+def test_a_story_created_in_the_admin_is_listed_as_created(editor_client, editor):
+    editor_client.post(
+        reverse("admin:stories_story_add"), story_form(Story(title="New", slug="new"))
+    )
+    story = Story.objects.get(slug="new")
+    (version,) = story.history.all()
+    assert (version.history_type, version.history_user) == ("+", editor)
+    assert "<td>Created</td>" in editor_client.get(history_url(story)).text
+
+
+def test_saving_a_story_without_a_change_records_no_version(editor_client):
+    story = factories.story("Aria", status=Status.DRAFT)
+    change = reverse("admin:stories_story_change", args=[story.pk])
+    editor_client.post(change, story_form(story, title="Aria, corrected"))
+    before = story.history.count()
+    response = editor_client.post(change, story_form(Story.objects.get(pk=story.pk)))
+    assert response.status_code == 302
+    assert story.history.count() == before
+
+
+def test_a_workflow_button_records_one_version_the_move(editor_client, editor):
+    story = factories.story("Aria", status=Status.DRAFT, sources=[factories.source()])
+    change = reverse("admin:stories_story_change", args=[story.pk])
+    editor_client.post(change, story_form(story, title="Aria, corrected"))
+    before = story.history.count()
+    editor_client.post(change, story_form(Story.objects.get(pk=story.pk), _transition="publish"))
+    assert story.history.count() == before + 1
+    latest = story.history.latest()
+    assert (latest.status, latest.history_change_reason, latest.history_user) == (
+        Status.PUBLISHED,
+        "Published",
+        editor,
+    )
+
+
+def test_the_history_list_never_shows_none_for_a_missing_reason_or_user(editor_client):
+    city = factories.city("Florence")  # recorded with no user and no reason
+    city.name = "Firenze"
+    city.save()
+    page = editor_client.get(reverse("admin:stories_city_history", args=[city.pk])).text
+    cells = re.findall(r"<td>\s*(.*?)\s*</td>", page, re.DOTALL)
+    assert "None" not in cells
+    assert "" in cells
+
+
+def test_the_history_list_links_no_user_account_page(editor_client, editor, story):
+    page = editor_client.get(history_url(story)).text
+    assert reverse("admin:auth_user_change", args=[editor.pk]) not in page
+    assert "<td>editor</td>" in page
+
+
+def test_a_published_storys_version_page_says_the_status_and_address_stay(
+    editor_client, editor, story
+):
+    story.sources.add(factories.source())
+    workflow.apply(Story.objects.filter(pk=story.pk), "publish", editor)
+    old = story.history.earliest()
+    page = editor_client.get(revert_url(story, old)).text
+    assert "The story stays “Published” and keeps its address, aria" in page
+
+
+def test_a_drafts_version_page_says_its_status_stays(editor_client, story):
+    page = editor_client.get(revert_url(story, story.history.earliest())).text
+    assert "Reverting restores this version’s title, address, text" in page
+    assert "The story stays “Draft”" in page
+
+
+def test_a_contributor_reading_a_published_version_is_offered_no_revert(client, editor, story):
+    story.sources.add(factories.source())
+    workflow.apply(Story.objects.filter(pk=story.pk), "publish", editor)
+    client.force_login(factories.user("contributor", group="Contributors"))
+    page = client.get(revert_url(story, story.history.earliest())).text
+    assert 'name="_save"' not in page
+    assert "Reverting restores" not in page
+
+
+def published_with_a_late_source(editor_client, editor):
+    """A published story whose first version had no source article."""
+    editor_client.post(
+        reverse("admin:stories_story_add"), story_form(Story(title="Aria", slug="aria"))
+    )
+    story = Story.objects.get(slug="aria")
+    first = story.history.get()
+    story.sources.add(factories.source())
+    workflow.apply(Story.objects.filter(pk=story.pk), "publish", editor)
+    return story, first
+
+
+def test_reverting_a_published_story_to_a_version_without_source_is_refused(editor_client, editor):
+    story, first = published_with_a_late_source(editor_client, editor)
+    response = editor_client.post(
+        revert_url(story, first), story_form(first.instance, sources=[], _save="Revert")
+    )
+    assert response.status_code == 200
+    assert "A published story needs at least one source article" in response.text
+    assert story.sources.count() == 1
+
+
+def test_the_last_source_of_a_published_story_cannot_be_removed(editor_client, editor):
+    story, _first = published_with_a_late_source(editor_client, editor)
+    response = editor_client.post(
+        reverse("admin:stories_story_change", args=[story.pk]), story_form(story, sources=[])
+    )
+    assert response.status_code == 200
+    assert "Withdraw it first to remove the last one" in response.text
+    assert story.sources.count() == 1
+
+
+def test_the_history_list_names_changes_as_the_admin_shows_fields(editor_client, editor, story):
+    story.sources.add(factories.source())
+    workflow.apply(Story.objects.filter(pk=story.pk), "publish", editor)
+    published_at = Story.objects.get(pk=story.pk).published_at
+    page = editor_client.get(history_url(story)).text
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "Status: Draft → Published" in words
+    assert f"Published at: — → {formats.localize(timezone.localtime(published_at))}" in words
+    assert "None" not in words
+
+
+def test_a_revert_shows_the_story_as_it_now_is(editor_client, story):
+    old = story.history.filter(title="Aria").order_by("history_date").last()
+    response = editor_client.post(
+        revert_url(story, old), story_form(old.instance, _save="Revert"), follow=True
+    )
+    change = reverse("admin:stories_story_change", args=[story.pk])
+    assert response.redirect_chain == [(change, 302)]
+    assert f'“<a href="{change}">Aria</a>” is back to the version you chose.' in response.text
