@@ -467,7 +467,9 @@ class Importer:
                     label = model
                 else:
                     label = f"{model} {instance._meta.get_field(name).verbose_name}"
-                reasons.append(f"{label}: {' '.join(messages)}")
+                # Without their full stops: the reasons are joined with "; " and the command
+                # ends the whole message with ". Nothing was imported."
+                reasons.append(f"{label}: {' '.join(messages).rstrip('.')}")
             first = next(iter(errors))
             line = (lines or {}).get(first) or line
             raise ArticleError(Path(article.path), "; ".join(reasons), line) from exc
