@@ -18,6 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -142,6 +143,36 @@ class SourceArticleAdmin(HistoryAdmin):
     search_fields = ["title", "outlet", "url", "slug"]
     date_hierarchy = "published_on"
     prepopulated_fields = {"slug": ["outlet", "title"]}
+
+    def get_deleted_objects(self, objs, request):
+        """Django's deletion summary, with the stories that have been published and cite the
+        sources as the protected objects: the delete page and the "delete selected" action
+        then list them, offer no confirm button and delete nothing on a POST (the model
+        refuses too: `SourceArticle.delete()`, the queryset's `delete()`)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        keeping = (
+            Story.objects.kept_forever()
+            .citing([obj.pk for obj in objs])
+            .only("pk", "title", "status", "published_at")
+            .order_by("title", "pk")
+        )
+        protected = [*protected, *(protecting_story(story) for story in keeping)]
+        return deleted, counts, perms_needed, protected
+
+
+def protecting_story(story):
+    """A story in a list of protected objects: a link to it, and its status."""
+    status = story.get_status_display()
+    if story.status in workflow.EDITABLE_BY_CONTRIBUTORS:  # reopened after publication
+        # Translators: the status of a story once published, then reopened: "Draft, …".
+        status = gettext("%(status)s, published before") % {"status": status}
+    return format_html(
+        '{}: <a href="{}">{}</a> ({})',
+        capfirst(Story._meta.verbose_name),
+        reverse("admin:stories_story_change", args=[story.pk]),
+        story,
+        status,
+    )
 
 
 class LinkedPostInline(admin.StackedInline):

@@ -7,12 +7,12 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -303,6 +303,16 @@ class SourceArticleQuerySet(SlugQuerySet):
         """Source articles at least one published story cites."""
         return self.filter(Exists(Story.objects.published().filter(sources=OuterRef("pk"))))
 
+    def kept_forever(self):
+        """Source articles a story that has been published cites (even if it was later
+        withdrawn or reopened): the archive's record, never deleted with its citations."""
+        return self.filter(Exists(Story.objects.kept_forever().filter(sources=OuterRef("pk"))))
+
+    def delete(self):
+        with transaction.atomic():
+            refuse_to_delete_cited_sources(self)
+            return super().delete()
+
 
 class SourceArticle(models.Model):
     slug = models.SlugField(
@@ -354,6 +364,37 @@ class SourceArticle(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            refuse_to_delete_cited_sources(SourceArticle.objects.filter(pk=self.pk))
+            return super().delete(*args, **kwargs)
+
+
+def refuse_to_delete_cited_sources(sources):
+    """Raise ProtectedError, naming the stories, if a story that has been published cites any
+    of `sources` (a queryset): the archive is the record, and its citations stay. Call it in
+    the transaction that deletes: it locks the stories citing them, so none is published
+    (which needs a source) while its sources are being deleted."""
+    citing = Story.objects.citing(sources).select_for_update().order_by("pk")
+    kept = sorted(
+        (story for story in citing.only("pk", "title", "published_at") if story.is_kept_forever),
+        key=lambda story: (story.title, story.pk),
+    )
+    if kept:
+        # Translators: between the titles of stories in an error message.
+        titles = pgettext("list of names", ", ").join(
+            gettext("“%(story)s”") % {"story": story} for story in kept
+        )
+        raise models.ProtectedError(
+            ngettext(
+                "A story that has been published keeps its sources forever: %(stories)s.",
+                "Stories that have been published keep their sources forever: %(stories)s.",
+                len(kept),
+            )
+            % {"stories": titles},
+            set(kept),
+        )
 
 
 def story_country_paths():
@@ -452,6 +493,13 @@ class StoryQuerySet(models.QuerySet):
             "countries",
             "performers",
         )
+
+    def citing(self, sources):
+        """Stories citing any of `sources` (instances, ids or a queryset)."""
+        links = Story.sources.through.objects.filter(
+            story=OuterRef("pk"), sourcearticle__in=sources
+        )
+        return self.filter(Exists(links))
 
     def deletable(self):
         """Stories that were never public: only these may ever be deleted."""

@@ -649,7 +649,16 @@ editor      listed form  created form saved listed revert restored protected pro
     "region": grid(HEADER + EDITORIAL + READ_ONLY + ALL_REFUSED),
     "city": grid(HEADER + EDITORIAL + READ_ONLY + ALL_REFUSED),
     "performer": grid(HEADER + EDITORIAL + MAY_ADD + ALL_REFUSED),
-    "sourcearticle": grid(HEADER + EDITORIAL + MAY_ADD + ALL_REFUSED),
+    # Every story cites the source, published ones among them: kept with them, deleted by nobody.
+    "sourcearticle": grid(
+        HEADER
+        + """
+superuser   listed form  created form saved listed revert restored protected protected
+editor      listed form  created form saved listed revert restored protected protected
+"""
+        + MAY_ADD
+        + ALL_REFUSED
+    ),
     "post_of_draft": grid(
         HEADER
         + EDITORIAL
@@ -850,5 +859,6 @@ def test_model_page(key, role, page, users, objects, stories):
         assert "Are you sure you want to delete" in page_text
     elif outcome == "protected":
         assert "would require deleting the following protected related objects" in page_text
+        assert 'name="post"' not in page_text  # no confirm button
     else:
         raise AssertionError(f"unknown outcome {outcome}")
