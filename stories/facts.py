@@ -199,18 +199,22 @@ def bring_up_to_date():
             _recompute(cursor, ids[start : start + CHUNK])
 
 
-def rebuild():
+def rebuild(indexes=True):
     """Every facet row and total from scratch, in the caller's transaction (bulk loads,
     the migration that creates the tables, `manage.py rebuild_facets`). On PostgreSQL the
-    indexes are dropped and rebuilt around the insert, as a bulk load does."""
+    secondary index is dropped and rebuilt around the insert, as a bulk load does (not in the
+    migration that creates the table: Django creates its index after the migration's
+    operations)."""
     postgres = connection.vendor == "postgresql"
+    indexes = postgres and indexes
     with transaction.atomic(), connection.cursor() as cursor:
         if postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
             cursor.execute(f"TRUNCATE {FACET_TABLE}, {TOTAL_TABLE}, {PENDING_TABLE}")
+            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        if indexes:
             for name in FACET_INDEXES:
                 cursor.execute(f"DROP INDEX IF EXISTS {name}")
-            cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         else:
             for table in (FACET_TABLE, TOTAL_TABLE, PENDING_TABLE):
                 cursor.execute(f"DELETE FROM {table}")
@@ -219,9 +223,10 @@ def rebuild():
             f"INSERT INTO {TOTAL_TABLE} (facet, key, total) "
             f"SELECT facet, key, SUM(weight) FROM {FACET_TABLE} GROUP BY facet, key"
         )
-        if postgres:
+        if indexes:
             for name, columns in FACET_INDEXES.items():
                 cursor.execute(f"CREATE INDEX {name} ON {FACET_TABLE} {columns}")
+        if postgres:
             cursor.execute(f"ANALYZE {FACET_TABLE}")
             cursor.execute(f"ANALYZE {TOTAL_TABLE}")
 

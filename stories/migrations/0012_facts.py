@@ -8,7 +8,7 @@ from stories import facts
 
 def install(apps, schema_editor):
     facts.install_triggers(schema_editor)
-    facts.rebuild()
+    facts.rebuild(indexes=False)
 
 
 def uninstall(apps, schema_editor):
