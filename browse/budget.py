@@ -13,6 +13,7 @@ counts it left out.
   ROLLBACK or RELEASE itself.
 """
 
+import sqlite3
 import time
 from contextlib import contextmanager
 
@@ -102,7 +103,9 @@ def _sqlite_limit(deadline):
                 yield
             finally:
                 raw.set_progress_handler(None, 0)
-    except DatabaseError:
+    except (DatabaseError, sqlite3.DatabaseError):
+        # (sqlite3's own error: when queries are logged, as with DEBUG on, the interruption
+        # can come while Django quotes the parameters for the log, outside its wrapper.)
         if timed_out:
             raise OutOfTime from None
         raise
