@@ -195,12 +195,34 @@ def unpublished_story(request, slug):
 
 
 def related_to(story):
-    """Other published stories in the same cities or on overlapping days, nearest first."""
+    """Other published stories in the same cities or on overlapping days, newest first.
+
+    Two queries of at most RELATED rows each (same cities; overlapping days), merged in the
+    list's order: one query with an OR of the two could use no index, and read every
+    published story (seconds with a million)."""
     others = Story.objects.published().exclude(pk=story.pk)
-    related = others.in_cities([city.pk for city in story.cities.all()])
+    candidates = []
+    cities = [city.pk for city in story.cities.all()]
+    if cities:
+        candidates += others.in_cities(cities).newest_first().values_list(*ORDER)[:RELATED]
     if story.start_date:
-        related |= others.covering(story.start_date, story.end_date)
-    return related.newest_first().for_listing()[:RELATED]
+        covering = others.covering(story.start_date, story.end_date)
+        candidates += covering.newest_first().values_list(*ORDER)[:RELATED]
+    nearest = sorted(set(candidates), key=newest_first_key)[:RELATED]
+    if not nearest:
+        return []
+    chosen = Story.objects.filter(pk__in=[row[-1] for row in nearest])
+    return list(chosen.newest_first().for_listing())
+
+
+ORDER = ("start_date", "title", "pk")
+
+
+def newest_first_key(row):
+    """`StoryQuerySet.NEWEST_FIRST` in Python: newest start first, undated last, then title
+    and id."""
+    start, title, pk = row
+    return (start is None, -(start.toordinal() if start else 0), title, pk)
 
 
 @public_page
@@ -222,7 +244,7 @@ def city_detail(request, slug):
     """A visible city (one a published story is in) and its stories; any other slug, a city
     only unpublished stories name included, is a 404 like one that does not exist."""
     city = visible_or_404(City.objects.select_related("country", "region"), slug)
-    page = paginate(request, Story.objects.published().in_cities([city]).for_listing())
+    page = paginate_facet(request, "city", city.pk)
     return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
 
 
@@ -231,12 +253,22 @@ def city_detail(request, slug):
 def performer_detail(request, slug):
     """A visible performer (one a published story names) and their stories; else a 404."""
     performer = visible_or_404(Performer.objects.all(), slug)
-    page = paginate(request, Story.objects.published().by_performers([performer]).for_listing())
+    page = paginate_facet(request, "performer", performer.pk)
     return render(
         request,
         "browse/performer_detail.html",
         {"performer": performer, "page": page, "stories": page},
     )
+
+
+def paginate_facet(request, facet, pk):
+    """A page of the published stories counted under one city or performer, newest first:
+    their ids and number from the facet tables (stories/facts.py), one index range each."""
+    facts.bring_up_to_date()
+    key = str(pk)
+    ids = StoryFacet.objects.filter(facet=facet, key=key).values("story_id")
+    stories = Story.objects.published().filter(pk__in=ids).newest_first().for_listing()
+    return paginate(request, stories, count=facts.total(facet, key))
 
 
 def visible_or_404(queryset, slug):
