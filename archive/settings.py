@@ -12,6 +12,9 @@ DATABASE_STATEMENT_TIMEOUT  seconds (default 10; 0 turns it off): PostgreSQL can
                             statement of a web request (management commands have none); a
                             server that has not answered after this plus the connect timeout
                             is given up (see docs/deployment.md, "Database faults")
+FACET_TIME_BUDGET           seconds (default 0.3): the database time the story list may spend
+                            counting its facets; facets not counted by then are left out, and
+                            the page names them (browse/budget.py)
 
 HTTPS (see docs/deployment.md, "HTTPS and headers"; all off unless DJANGO_HTTPS is on, so
 `make run` and other plain-http set-ups keep working):
@@ -217,6 +220,7 @@ WSGI_APPLICATION = "archive.wsgi.application"
 # What the site does when PostgreSQL is down or frozen: docs/deployment.md, "Database faults".
 DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2, whole=True)
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
+FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

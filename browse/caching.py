@@ -10,7 +10,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import condition, require_safe
 
 MAX_AGE = 300  # seconds a browser or shared cache may reuse a page without asking
-RELEASE = "2"  # raise when templates change what a page shows for the same data
+RELEASE = "3"  # raise when templates change what a page shows for the same data
 
 
 def archive_revision(request=None):
@@ -41,11 +41,12 @@ def archive_etag(request, *_args, **_kwargs):
     return f'"{RELEASE}-{get_language()}-{archive_revision(request)}"'
 
 
-def cached(request, name, compute, timeout=3600):
-    """`compute()`, kept in the cache until the archive changes (or `timeout` passes).
+def cached(request, name, compute, timeout=3600, keep=None):
+    """`compute()`, kept in the cache until the archive changes (or `timeout` passes);
+    not kept when `keep(value)` is false (a value missing what a later try may complete).
 
-    Facet counts over a million stories take seconds; the archive changes when curators
-    publish, so most requests can reuse the counts of an earlier one.
+    The archive changes when curators publish, so most requests can reuse the counts of an
+    earlier one.
     """
     key = f"{name}:{get_language()}:{archive_revision(request)}"
     if len(key) > 200:
@@ -53,7 +54,8 @@ def cached(request, name, compute, timeout=3600):
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, timeout)
+        if keep is None or keep(value):
+            cache.set(key, value, timeout)
     return value
 
 

@@ -2,11 +2,13 @@
 
 Each facet counts the stories that every *other* active filter keeps, so its numbers say
 how many stories a click gives (selecting a country replaces the country; selecting a city
-adds it to the cities asked for). One GROUP BY query per facet, whatever the page size.
+adds it to the cities asked for). Counts come from the facet tables (stories/facts.py): the
+totals when no other filter is in use, else one GROUP BY over the facet rows of the chosen
+stories; a facet that cannot be counted within the page's budget is left out, and named.
 
-Visibility: a facet's rows are the links of the published stories the filters keep, which
-is the definition of the places' and performers' `visible()` gates, so a facet never names
-a hidden city, country or performer and needs no second check. The chips name what the
+Visibility: the facet tables hold only published stories, whose links are the definition of
+the places' and performers' `visible()` gates, so a facet never names a hidden city, country
+or performer and needs no second check. The chips name what the
 filters cleaned to, and the filters admit only visible rows (browse/filters.py).
 """
 
@@ -15,17 +17,19 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
+from django.conf import settings
+from django.db.models import Count, Sum
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
+from django.utils.html import format_html_join
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from stories.models import Country, LinkedPost, Story, story_country_pairs
+from browse.budget import Deadline, OutOfTime, time_limit
+from stories import facts
+from stories.models import City, Country, FacetTotal, LinkedPost, Performer, Story, StoryFacet
 
 SHOWN = 10  # values listed as links in each facet
 SUGGESTED = 500  # values offered as typed-input suggestions (<datalist>)
@@ -56,6 +60,27 @@ class Facet:
     @property
     def hidden_count(self):
         return max(0, self.total - len(self.shown))
+
+    # Hundreds of <option>s, written in Python: the template loop took most of a page's
+    # rendering time.
+
+    @property
+    def suggestions(self):
+        """<option>s of a <datalist>."""
+        return format_html_join(
+            "",
+            '<option value="{}" label="{} ({})"></option>',
+            ((v.key, v.label, v.count) for v in self.values),
+        )
+
+    @property
+    def choices(self):
+        """<option>s of a <select>, the active value selected."""
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{} ({})</option>',
+            ((v.key, " selected" if v.active else "", v.label, v.count) for v in self.values),
+        )
 
 
 class Links:
@@ -108,105 +133,171 @@ class Links:
         return self.adding(name, value) if many else self.replacing(**{name: value})
 
 
-def _ids(stories):
-    return stories.order_by().values("pk")
+# Which stories a count is over: the filters in use, as rows of the facet tables when
+# they can be (stories/facts.py), so that counting is an index range.
+
+SELECTABLE = ("city", "country", "performer", "platform")  # facets a filter names keys of
+PLAIN = {"kind", "date_after", "date_before"}  # filters every facet row carries
+
+
+@dataclass
+class Selection:
+    """The published stories some filters keep: all of them (`ids` is None), or the story
+    ids of `ids`, a queryset; `repeats` says whether a story may appear more than once in
+    it (several cities asked for)."""
+
+    ids: object = None
+    repeats: bool = False
+    rows: bool = False  # `ids` reads the facet rows (else the stories, through the ORM)
+
+    @property
+    def everything(self):
+        return self.ids is None
+
+
+def _keys(name, value):
+    if name == "city":
+        return [str(city.pk) for city in value]
+    if name == "platform":
+        return [value]
+    return [str(value.pk)]
+
+
+def selection(filterset, leave_out=()):
+    """The stories every filter in use but `leave_out` keeps.
+
+    No filter: every published story (counts come from the totals). One city (or several),
+    country, performer or platform, with any kind and dates: one range of the facet rows'
+    selection index. Anything else (words, or two of those): the list's own query."""
+    active = {name: value for name, value in filterset.active.items() if name not in leave_out}
+    if not active:
+        return Selection()
+    named = [name for name in SELECTABLE if name in active]
+    if len(named) > 1 or set(active) - PLAIN - set(named):
+        return Selection(filterset.without(*leave_out).order_by().values("pk"))
+    facet = named[0] if named else "story"
+    keys = _keys(facet, active[facet]) if named else [""]
+    rows = StoryFacet.objects.filter(facet=facet, key__in=keys)
+    if "kind" in active:
+        rows = rows.filter(kind=active["kind"])
+    if "date_after" in active:  # as StoryQuerySet.covering()
+        rows = rows.filter(end_date__gte=active["date_after"])
+    if "date_before" in active:
+        rows = rows.filter(start_date__lte=active["date_before"])
+    return Selection(rows.values("story_id"), repeats=len(keys) > 1, rows=True)
+
+
+def story_count(filterset):
+    """How many stories the filters keep: the list's total."""
+    chosen = selection(filterset)
+    if chosen.everything:
+        return facts.total("story")
+    if chosen.rows:
+        ids = chosen.ids
+        return ids.distinct().count() if chosen.repeats else ids.count()
+    return filterset.qs.count()
+
+
+def counts(facet, chosen, limit=None, by_count=True):
+    """[(key, count)] of `facet` over the chosen stories, busiest first (or by key)."""
+    if chosen.everything:
+        rows = FacetTotal.objects.filter(facet=facet).values_list("key", "total")
+        order = ("-total", "key") if by_count else ("key",)
+    else:
+        stories = chosen.ids
+        if chosen.repeats:
+            stories = stories.distinct()
+        measure = Sum("weight") if facet == "posts" else Count("*")
+        rows = (
+            StoryFacet.objects.filter(facet=facet, story_id__in=stories)
+            .values("key")
+            .annotate(n=measure)
+            .values_list("key", "n")
+        )
+        order = ("-n", "key") if by_count else ("key",)
+    rows = rows.order_by(*order)
+    return list(rows[:limit] if limit else rows)
+
+
+def undated_count(filterset, chosen):
+    """How many of the chosen stories have no date (none, once a date filter is in use)."""
+    if chosen.everything:
+        found = facts.summary("story", "month")
+        return found["story"][1] - found["month"][1]
+    if chosen.rows:
+        return chosen.ids.filter(start_date=None).count()
+    return filterset.qs.filter(start_date=None).count()
+
+
+def cities_with_counts(counted, *related):
+    """City rows, ordered by country and name, each with its `story_count` from `counted`
+    ([(key, count)])."""
+    numbers = {int(key): n for key, n in counted}
+    cities = list(
+        City.objects.filter(pk__in=numbers)
+        .select_related(*related)
+        .order_by("country__name", "name")
+    )
+    for city in cities:
+        city.story_count = numbers[city.pk]
+    return cities
+
+
+def _by_pk(model, keys, *fields):
+    found = model.objects.filter(pk__in=[int(key) for key in keys]).values_list("pk", *fields)
+    return {str(pk): rest for pk, *rest in found}
 
 
 # How each facet gets its rows: [(key, label, count)] for the stories the other filters
-# keep, busiest first. One GROUP BY query each.
+# keep, busiest first, ties by name.
 
 
-def city_rows(stories):
-    rows = (
-        Story.cities.through.objects.filter(story__in=_ids(stories))
-        .values("city__slug", "city__name", "city__country__name")
-        .annotate(n=Count("story"))
-        .order_by("-n", "city__name")[:SUGGESTED]
-    )
-    return [
+def _busiest(rows):
+    return sorted(rows, key=lambda row: (-row[2], row[1]))
+
+
+def city_rows(chosen):
+    found = counts("city", chosen, SUGGESTED)
+    names = _by_pk(City, [key for key, _ in found], "slug", "name", "country__name")
+    return _busiest(
         (
-            row["city__slug"],
-            _("%(city)s, %(country)s")
-            % {"city": row["city__name"], "country": row["city__country__name"]},
-            row["n"],
+            names[key][0],
+            _("%(city)s, %(country)s") % {"city": names[key][1], "country": names[key][2]},
+            n,
         )
-        for row in rows
+        for key, n in found
+        if key in names
+    )
+
+
+def country_rows(chosen):
+    found = counts("country", chosen)
+    names = _by_pk(Country, [key for key, _ in found], "code", "name")
+    return _busiest((*names[key], n) for key, n in found if key in names)
+
+
+def performer_rows(chosen):
+    found = counts("performer", chosen, SUGGESTED)
+    names = _by_pk(Performer, [key for key, _ in found], "slug", "name")
+    return _busiest((*names[key], n) for key, n in found if key in names)
+
+
+def month_rows(chosen):
+    """Months by the day each story began, in order; keyed YYYY-MM."""
+    return [
+        (key, format_date(datetime.date.fromisoformat(f"{key}-01"), "F Y"), n)
+        for key, n in counts("month", chosen, by_count=False)
     ]
 
 
-def country_counts(stories):
-    """[(code, name, stories)] for the countries of `stories` (through cities, regions or the
-    story's own countries: `story_country_pairs()`), each story counted once per country;
-    busiest first. Raw SQL around the ORM's pairs: the ORM cannot GROUP BY over a UNION."""
-    ids_sql, ids_params = _ids(stories).query.sql_with_params()
-    pairs_sql, pairs_params = story_country_pairs().query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT c.code, c.name, COUNT(DISTINCT places.story_id) AS n
-            FROM ({pairs_sql}) places
-            JOIN {Country._meta.db_table} c ON c.id = places.place_country
-            WHERE places.story_id IN ({ids_sql})
-            GROUP BY c.code, c.name
-            ORDER BY n DESC, c.name
-            """,
-            (*pairs_params, *ids_params),
-        )
-        return cursor.fetchall()
+def choice_rows(facet, choices):
+    """Rows for a facet over a field with choices (kind, platform), labelled by them."""
 
-
-def month_rows(stories):
-    """Months by the day each story began, in order; keyed YYYY-MM."""
-    rows = (
-        _ids(stories)
-        .exclude(start_date=None)
-        .annotate(month=TruncMonth("start_date"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by("month")
-    )
-    months = []
-    for row in rows:
-        month = row["month"]
-        if isinstance(month, datetime.datetime):
-            month = month.date()
-        months.append((month.isoformat()[:7], format_date(month, "F Y"), row["n"]))
-    return months
-
-
-def choice_rows(field, choices):
-    """Rows for a facet over a field with choices (kind), labelled by the choices."""
-
-    def rows(stories):
+    def rows(chosen):
         labels = dict(choices)
-        counts = _ids(stories).values(field).annotate(n=Count("pk")).order_by("-n", field)
-        return [(row[field], labels.get(row[field], row[field]), row["n"]) for row in counts]
+        return _busiest((key, labels.get(key, key), n) for key, n in counts(facet, chosen))
 
     return rows
-
-
-def performer_rows(stories):
-    rows = (
-        Story.performers.through.objects.filter(story__in=_ids(stories))
-        .values("performer__slug", "performer__name")
-        .annotate(n=Count("story"))
-        .order_by("-n", "performer__name")[:SUGGESTED]
-    )
-    return [(row["performer__slug"], row["performer__name"], row["n"]) for row in rows]
-
-
-def platform_rows(stories):
-    labels = dict(LinkedPost.Platform.choices)
-    rows = (
-        LinkedPost.objects.filter(story__in=_ids(stories))
-        .exclude(platform="")
-        .values("platform")
-        .annotate(n=Count("story", distinct=True))
-        .order_by("-n", "platform")
-    )
-    return [
-        (row["platform"], labels.get(row["platform"], row["platform"]), row["n"]) for row in rows
-    ]
 
 
 def month_bounds(month):
@@ -237,7 +328,7 @@ class FacetSpec:
 
     name: str
     title: str
-    rows: Callable  # stories -> [(key, label, count)]
+    rows: Callable  # Selection -> [(key, label, count)]
     selected: Callable = lambda value: {value}  # the filter's cleaned value -> keys
     many: bool = False
     leaves_out: tuple = ()
@@ -268,7 +359,7 @@ FACETS = [
     FacetSpec(
         "country",
         gettext_lazy("Countries"),
-        country_counts,
+        country_rows,
         selected=lambda country: {country.code},
     ),
     FacetSpec("city", gettext_lazy("Cities"), city_rows, selected=slugs, many=True),
@@ -277,22 +368,40 @@ FACETS = [
     ),
     FacetSpec("kind", gettext_lazy("Kinds of act"), choice_rows("kind", Story.Kind.choices)),
     FacetSpec("performer", gettext_lazy("Performers"), performer_rows, selected=slugs),
-    FacetSpec("platform", gettext_lazy("Posted on"), platform_rows),
+    FacetSpec(
+        "platform", gettext_lazy("Posted on"), choice_rows("platform", LinkedPost.Platform.choices)
+    ),
 ]
 
 
 def build_facet(spec, filterset, links):
     selected = spec.selected_keys(filterset.active)
     facet = Facet(spec.name, spec.title)
-    for key, label, count in spec.rows(filterset.without(*(spec.leaves_out or (spec.name,)))):
+    rows = spec.rows(selection(filterset, spec.leaves_out or (spec.name,)))
+    for position, (key, label, count) in enumerate(rows):
         active = key in selected
-        facet.values.append(FacetValue(key, label, count, spec.url(links, key, active), active))
+        # Links only for the values the page shows as links; the rest are suggestions.
+        url = spec.url(links, key, active) if position < SHOWN or active else ""
+        facet.values.append(FacetValue(key, label, count, url, active))
     facet.total = len(facet.values)
     return facet
 
 
 def all_facets(filterset, links):
-    return [build_facet(spec, filterset, links) for spec in FACETS]
+    """(the facets, the titles of those left out): the facets are counted in turn until the
+    page's FACET_TIME_BUDGET runs out; those not counted by then are left out, and the page
+    names them. Counts from the totals take no time; over a selection, one index range each."""
+    deadline = Deadline(settings.FACET_TIME_BUDGET)
+    built = []
+    try:
+        with time_limit(deadline):
+            for spec in FACETS:
+                if deadline.left <= 0:
+                    raise OutOfTime
+                built.append(build_facet(spec, filterset, links))
+    except OutOfTime:
+        pass
+    return built, [str(spec.title) for spec in FACETS[len(built) :]]
 
 
 @dataclass

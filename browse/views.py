@@ -6,8 +6,7 @@ from functools import wraps
 
 from django import forms
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, Value
-from django.db.models.functions import Greatest, Least
+from django.db.models import Max, Min, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -17,8 +16,8 @@ from django.utils.translation import gettext_lazy
 from browse import facets, maps, timeline
 from browse.caching import cached, public_page
 from browse.filters import MAX_PAGE, SORTS, filter_stories
-from stories import search
-from stories.models import City, Country, LinkedPost, Performer, Story
+from stories import facts, search
+from stories.models import City, FacetTotal, LinkedPost, Performer, Story, StoryFacet
 
 STORIES_PER_PAGE = 20
 NEWEST_ON_HOME = 6
@@ -63,6 +62,7 @@ def filtered(view):
         filters_valid, page_valid = filterset.is_valid(), page_form.is_valid()
         if not (filters_valid and page_valid):
             return invalid_filters(request, filterset, page_form)
+        facts.bring_up_to_date()  # counts start from the latest edit (stories/facts.py)
         return view(request, filterset)
 
     return wrapper
@@ -98,13 +98,17 @@ def invalid_filters(request, filterset, page_form):
 @public_page
 def home(request):
     published = Story.objects.published()
+    facts.bring_up_to_date()
 
     def count():
+        # The totals of the facet tables: the published stories, the visible cities and
+        # countries (those a published story is in), the posts of published stories.
+        found = facts.summary("story", "city", "country", "posts")
         return {
-            "stories": published.count(),
-            "cities": City.objects.visible().count(),
-            "countries": Country.objects.visible().count(),
-            "posts": LinkedPost.objects.visible().count(),
+            "stories": found["story"][1],
+            "cities": found["city"][0],
+            "countries": found["country"][0],
+            "posts": found["posts"][1],
         }
 
     counts = cached(request, "home-counts", count)
@@ -118,9 +122,14 @@ def home(request):
 def story_list(request, filterset):
     links = facets.Links(request.GET)
     query = links.query
-    total = cached(request, f"count:{query}", filterset.qs.count)
+    total = cached(request, f"count:{query}", lambda: facets.story_count(filterset))
     page = paginate(request, filterset.qs.for_listing(), count=total)
-    facet_list = cached(request, f"facets:{query}", lambda: facets.all_facets(filterset, links))
+    facet_list, left_out = cached(
+        request,
+        f"facets:{query}",
+        lambda: facets.all_facets(filterset, links),
+        keep=lambda built: not built[1],  # counts left out now may be counted next time
+    )
     chips = facets.active_chips(filterset, links)
     context = {
         "unsearchable": unsearchable_count(request, filterset),
@@ -130,6 +139,7 @@ def story_list(request, filterset):
         "page": page,
         "stories": page.object_list,
         "facets": facet_list,
+        "facets_left_out": left_out,
         "by_name": {facet.name: facet for facet in facet_list},
         "chips": chips,
         "chip_labels": ", ".join(chip.label for chip in chips),
@@ -185,23 +195,46 @@ def unpublished_story(request, slug):
 
 
 def related_to(story):
-    """Other published stories in the same cities or on overlapping days, nearest first."""
+    """Other published stories in the same cities or on overlapping days, newest first.
+
+    Two queries of at most RELATED rows each (same cities; overlapping days), merged in the
+    list's order: one query with an OR of the two could use no index, and read every
+    published story (seconds with a million)."""
     others = Story.objects.published().exclude(pk=story.pk)
-    related = others.in_cities([city.pk for city in story.cities.all()])
+    candidates = []
+    cities = [city.pk for city in story.cities.all()]
+    if cities:
+        candidates += others.in_cities(cities).newest_first().values_list(*ORDER)[:RELATED]
     if story.start_date:
-        related |= others.covering(story.start_date, story.end_date)
-    return related.newest_first().for_listing()[:RELATED]
+        covering = others.covering(story.start_date, story.end_date)
+        candidates += covering.newest_first().values_list(*ORDER)[:RELATED]
+    nearest = sorted(set(candidates), key=newest_first_key)[:RELATED]
+    if not nearest:
+        return []
+    chosen = Story.objects.filter(pk__in=[row[-1] for row in nearest])
+    return list(chosen.newest_first().for_listing())
+
+
+ORDER = ("start_date", "title", "pk")
+
+
+def newest_first_key(row):
+    """`StoryQuerySet.NEWEST_FIRST` in Python: newest start first, undated last, then title
+    and id."""
+    start, title, pk = row
+    return (start is None, -(start.toordinal() if start else 0), title, pk)
 
 
 @public_page
 def city_list(request):
     """The visible cities (those with published stories), with their counts."""
-    cities = (
-        City.objects.with_story_counts(Story.objects.published())
-        .select_related("country", "region")
-        .order_by("country__name", "name")
-    )
-    cities = cached(request, "city-list", lambda: list(cities))
+    facts.bring_up_to_date()
+
+    def compute():
+        counted = facets.counts("city", facets.Selection())
+        return facets.cities_with_counts(counted, "country", "region")
+
+    cities = cached(request, "city-list", compute)
     return render(request, "browse/city_list.html", {"cities": cities})
 
 
@@ -211,7 +244,7 @@ def city_detail(request, slug):
     """A visible city (one a published story is in) and its stories; any other slug, a city
     only unpublished stories name included, is a 404 like one that does not exist."""
     city = visible_or_404(City.objects.select_related("country", "region"), slug)
-    page = paginate(request, Story.objects.published().in_cities([city]).for_listing())
+    page = paginate_facet(request, "city", city.pk)
     return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
 
 
@@ -220,12 +253,22 @@ def city_detail(request, slug):
 def performer_detail(request, slug):
     """A visible performer (one a published story names) and their stories; else a 404."""
     performer = visible_or_404(Performer.objects.all(), slug)
-    page = paginate(request, Story.objects.published().by_performers([performer]).for_listing())
+    page = paginate_facet(request, "performer", performer.pk)
     return render(
         request,
         "browse/performer_detail.html",
         {"performer": performer, "page": page, "stories": page},
     )
+
+
+def paginate_facet(request, facet, pk):
+    """A page of the published stories counted under one city or performer, newest first:
+    their ids and number from the facet tables (stories/facts.py), one index range each."""
+    facts.bring_up_to_date()
+    key = str(pk)
+    ids = StoryFacet.objects.filter(facet=facet, key=key).values("story_id")
+    stories = Story.objects.published().filter(pk__in=ids).newest_first().for_listing()
+    return paginate(request, stories, count=facts.total(facet, key))
 
 
 def visible_or_404(queryset, slug):
@@ -242,17 +285,19 @@ def visible_or_404(queryset, slug):
 def day_detail(request, day):
     if not datetime.date.min < day < datetime.date.max:
         raise Http404("No day before or after this one can be shown.")
-    published = Story.objects.published()
-    page = paginate(request, published.covering(day, day).oldest_first().for_listing())
-    one = datetime.timedelta(days=1)
-    # The nearest other days some story covers: for the previous day, the latest of
-    # (end, day - 1) over stories that began before `day`; the next day mirrors it.
+    facts.bring_up_to_date()
+    # The stories under way that day, and the nearest other days some story covers, from the
+    # facet tables' day rows (one per published story and day it covers).
+    key = day.isoformat()
+    on_day = StoryFacet.objects.filter(facet="day", key=key).values("story_id")
+    stories = Story.objects.published().filter(pk__in=on_day).oldest_first().for_listing()
+    page = paginate(request, stories, count=facts.total("day", key))
+    days = FacetTotal.objects.filter(facet="day")
     near = cached(
         request,
         f"day-nav:{day}",
-        lambda: published.aggregate(
-            previous=Max(Least("end_date", Value(day - one)), filter=Q(start_date__lt=day)),
-            next=Min(Greatest("start_date", Value(day + one)), filter=Q(end_date__gt=day)),
+        lambda: days.aggregate(
+            previous=Max("key", filter=Q(key__lt=key)), next=Min("key", filter=Q(key__gt=key))
         ),
     )
     return render(
@@ -281,9 +326,11 @@ def timeline_view(request, filterset):
     query = facets.Links(request.GET).query
 
     def compute():
+        chosen = facets.selection(filterset)
+        per_day = {facts.as_day(key): n for key, n in facets.counts("day", chosen)}
         return {
-            "chart": timeline.chart(timeline.stories_per_day(filterset.qs)),
-            "undated": filterset.qs.filter(start_date=None).count(),
+            "chart": timeline.chart(per_day),
+            "undated": facets.undated_count(filterset, chosen),
         }
 
     context = {**cached(request, f"timeline:{query}", compute), "query": query}
@@ -296,19 +343,14 @@ def map_view(request, filterset):
     query = facets.Links(request.GET).query
 
     def compute():
-        cities = list(
-            City.objects.with_story_counts(filterset.qs.order_by().values("pk"))
-            .select_related("country")
-            .order_by("country__name", "name")
-        )
-        countries = [code for code, _, _ in facets.country_counts(filterset.qs)]
-        located = Story.cities.through.objects.filter(
-            story=OuterRef("pk"), city__latitude__isnull=False
-        )
+        chosen = facets.selection(filterset)
+        cities = facets.cities_with_counts(facets.counts("city", chosen), "country")
+        countries = [code for code, _, _ in facets.country_rows(chosen)]
+        unmapped = dict(facets.counts("unmapped", chosen)).get("", 0)
         return {
             "map": maps.draw([(city, city.story_count) for city in cities], countries),
             "cities": cities,
-            "unmapped": filterset.qs.exclude(Exists(located)).count(),
+            "unmapped": unmapped,
         }
 
     context = {**cached(request, f"map:{query}", compute), "query": query}

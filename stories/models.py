@@ -949,3 +949,50 @@ class LoadRecord(models.Model):
             "source": self.source,
             "time": f"{self.started_at:%Y-%m-%d %H:%M}",
         }
+
+
+class StoryFacet(models.Model):
+    """One thing a published story is counted under (stories/facts.py): derived, rebuilt
+    from the stories at will, never edited."""
+
+    pk = models.CompositePrimaryKey("story_id", "facet", "key")
+    story_id = models.IntegerField()
+    facet = models.CharField(max_length=12)
+    key = models.CharField(max_length=20)
+    weight = models.IntegerField(default=1)
+    start_date = models.DateField(null=True)
+    end_date = models.DateField(null=True)
+    kind = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["facet", "key", "kind", "start_date", "end_date", "story_id", "weight"],
+                name="stories_storyfacet_select",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.facet}:{self.key} of story {self.story_id}"
+
+
+class FacetTotal(models.Model):
+    """The sum of the weights of one facet key over every published story."""
+
+    pk = models.CompositePrimaryKey("facet", "key")
+    facet = models.CharField(max_length=12)
+    key = models.CharField(max_length=20)
+    total = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.facet}:{self.key} = {self.total}"
+
+
+class FacetPending(models.Model):
+    """A story whose facet rows a change may have altered, noted by a trigger and consumed
+    by `facts.bring_up_to_date()`."""
+
+    story_id = models.IntegerField()
+
+    def __str__(self):
+        return f"story {self.story_id}"

@@ -51,11 +51,15 @@ EVENTS = {
 def is_public(model):
     """Whether public pages read `model`'s table: every model of the stories app except
     the curators' history (django-simple-history's Historical* models, the history of a
-    story's many-to-many links included) and LoadRecord, the log of bulk loads. Only the
-    admin reads those."""
-    from stories.models import LoadRecord
+    story's many-to-many links included) and LoadRecord, the log of bulk loads, which only
+    the admin reads; and the facet tables (stories/facts.py), which public pages read but
+    which only follow the public tables: the change that alters them has moved the revision
+    already."""
+    from stories.models import FacetPending, FacetTotal, LoadRecord, StoryFacet
 
-    return not issubclass(model, HistoricalChanges | LoadRecord)
+    return not issubclass(
+        model, HistoricalChanges | LoadRecord | StoryFacet | FacetTotal | FacetPending
+    )
 
 
 def public_tables():

@@ -8,6 +8,9 @@ from django.db import connection
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Facets are counted in full, however loaded the machine: the tests of the time budget
+    # (tests/test_budget.py) set their own.
+    settings.FACET_TIME_BUDGET = 60
     # Pages render without a prior collectstatic (no hashed-name manifest); the manifest
     # storage is tested by CI's smoke run.
     settings.STORAGES = {

@@ -14,6 +14,7 @@ FORBIDDEN = [
     ("stories/workflow.py", ("browse", "stories.interchange")),
     ("stories/history.py", ("browse", "stories.interchange")),
     ("stories/search.py", ("browse", "stories.interchange")),
+    ("stories/facts.py", ("browse", "stories.interchange")),
     ("stories/rendering.py", ("browse", "stories.interchange")),
     ("stories/interchange", ("browse", "stories.admin")),
     ("stories/management", ("browse",)),

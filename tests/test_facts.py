@@ -1,0 +1,256 @@
+"""The facet tables (stories/facts.py) stay equal to counting the stories the slow way.
+
+After every kind of change an editor or a load can make, the totals are compared with the
+counts taken through the link tables, the way the pages counted before the facet tables; and
+the rows kept up to date change by change are compared with a rebuild from scratch.
+"""
+
+import datetime
+from collections import Counter
+
+import pytest
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+
+from stories import facts
+from stories.models import (
+    City,
+    Country,
+    FacetPending,
+    FacetTotal,
+    LinkedPost,
+    Performer,
+    Story,
+    StoryFacet,
+)
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def slow_totals():
+    """Every total, counted from the stories and their links."""
+    published = Story.objects.published()
+    totals = Counter()
+    for story in published.prefetch_related("cities", "performers", "posts"):
+        totals["story", ""] += 1
+        totals["kind", story.kind] += 1
+        posts = list(story.posts.all())
+        if posts:
+            totals["posts", ""] += len(posts)
+        for platform in {post.platform for post in posts if post.platform}:
+            totals["platform", platform] += 1
+        if story.start_date:
+            totals["month", story.start_date.isoformat()[:7]] += 1
+            day = story.start_date
+            while day <= story.end_date:
+                totals["day", day.isoformat()] += 1
+                day += datetime.timedelta(days=1)
+        for city in story.cities.all():
+            totals["city", str(city.pk)] += 1
+        for performer in story.performers.all():
+            totals["performer", str(performer.pk)] += 1
+    for country in Country.objects.all():
+        n = published.in_countries([country]).count()
+        if n:
+            totals["country", str(country.pk)] = n
+    located = Story.cities.through.objects.filter(
+        story=OuterRef("pk"), city__latitude__isnull=False
+    )
+    unmapped = published.exclude(Exists(located)).count()
+    if unmapped:
+        totals["unmapped", ""] = unmapped
+    return dict(totals)
+
+
+def kept_totals():
+    facts.bring_up_to_date()
+    return {(t.facet, t.key): t.total for t in FacetTotal.objects.all()}
+
+
+def rows():
+    return sorted(
+        StoryFacet.objects.values_list(
+            "story_id", "facet", "key", "weight", "start_date", "end_date", "kind"
+        )
+    )
+
+
+def assert_exact():
+    """The totals equal the slow count, and the rows a rebuild would write."""
+    assert kept_totals() == slow_totals()
+    incremental = rows()
+    facts.rebuild()
+    assert rows() == incremental
+    assert kept_totals() == slow_totals()
+
+
+@pytest.fixture
+def archive():
+    florence = factories.city("Florence", latitude=43.77, longitude=11.25)
+    madrid = factories.city("Madrid", country_code="ES", latitude=40.4, longitude=-3.7)
+    turin = factories.city("Turin")  # not on the map: no coordinates
+    singer = factories.performer("Maurizio Marchini")
+    one = factories.story(
+        "Tenor sings",
+        day=datetime.date(2020, 3, 14),
+        kind="music",
+        cities=[florence],
+        performers=[singer],
+    )
+    factories.post(one, url="https://twitter.com/a/status/1")
+    two = factories.story(
+        "Applause",
+        start=datetime.date(2020, 3, 14),
+        end=datetime.date(2020, 3, 17),
+        kind="applause",
+        cities=[madrid, turin],
+    )
+    factories.post(two, url="https://www.instagram.com/p/abc/")
+    factories.post(two, url="https://twitter.com/b/status/2")
+    three = factories.story("Somewhere in Sicily", regions=[factories.region()], kind="dj-set")
+    draft = factories.story(
+        "A draft", day=datetime.date(2020, 4, 1), cities=[florence], status=Story.Status.DRAFT
+    )
+    return {
+        "one": one,
+        "two": two,
+        "three": three,
+        "draft": draft,
+        "florence": florence,
+        "madrid": madrid,
+        "turin": turin,
+        "singer": singer,
+    }
+
+
+def test_the_totals_count_only_published_stories(archive):
+    totals = kept_totals()
+    assert totals["story", ""] == 3
+    assert totals["posts", ""] == 3
+    assert totals["city", str(archive["florence"].pk)] == 1  # the draft is not counted
+    assert totals["day", "2020-03-16"] == 1
+    assert ("day", "2020-04-01") not in totals
+    assert totals["unmapped", ""] == 1  # the story placed only in Sicily
+    assert_exact()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "publish",
+        "withdraw",
+        "back-to-review",
+        "add-city",
+        "remove-city",
+        "add-performer",
+        "clear-performers",
+        "add-post",
+        "delete-post",
+        "post-platform",
+        "redate",
+        "undate",
+        "kind",
+        "city-moves-country",
+        "city-gets-coordinates",
+        "region-moves-country",
+        "add-country",
+        "delete-city",
+    ],
+)
+def test_every_change_keeps_the_totals_exact(archive, change):
+    kept_totals()
+    one, two, draft = archive["one"], archive["two"], archive["draft"]
+    if change == "publish":
+        draft.status = Story.Status.PUBLISHED
+        draft.published_at = one.published_at
+        draft.save()
+    elif change == "withdraw":
+        two.status = Story.Status.WITHDRAWN
+        two.save()
+    elif change == "back-to-review":
+        Story.objects.filter(pk=one.pk).update(status=Story.Status.IN_REVIEW)
+    elif change == "add-city":
+        one.cities.add(archive["madrid"])
+    elif change == "remove-city":
+        two.cities.remove(archive["madrid"])
+    elif change == "add-performer":
+        two.performers.add(archive["singer"], factories.performer("A choir"))
+    elif change == "clear-performers":
+        one.performers.clear()
+    elif change == "add-post":
+        factories.post(one, url="https://www.facebook.com/x/posts/3")
+    elif change == "delete-post":
+        two.posts.filter(platform="instagram").delete()
+    elif change == "post-platform":
+        LinkedPost.objects.filter(story=one).update(platform="youtube")
+    elif change == "redate":
+        one.start_date, one.end_date = datetime.date(2020, 4, 2), datetime.date(2020, 4, 5)
+        one.save()
+    elif change == "undate":
+        Story.objects.filter(pk=two.pk).update(start_date=None, end_date=None)
+    elif change == "kind":
+        Story.objects.filter(pk=one.pk).update(kind="workout")
+    elif change == "city-moves-country":
+        City.objects.filter(pk=archive["turin"].pk).update(country=factories.country("FR"))
+    elif change == "city-gets-coordinates":
+        City.objects.filter(pk=archive["turin"].pk).update(latitude=45.07, longitude=7.69)
+    elif change == "region-moves-country":
+        archive["three"].regions.first().__class__.objects.update(country=factories.country("MT"))
+    elif change == "add-country":
+        archive["three"].countries.add(factories.country("ES"))
+    elif change == "delete-city":
+        archive["turin"].delete()
+    assert_exact()
+
+
+def test_a_draft_edit_notes_nothing(archive):
+    kept_totals()
+    draft = archive["draft"]
+    draft.title = "A better draft"
+    draft.save()
+    draft.cities.add(archive["madrid"])
+    factories.post(draft, url="https://twitter.com/d/status/9")
+    assert not FacetPending.objects.exists()
+
+
+def test_a_performer_renamed_or_a_city_renamed_changes_no_row(archive):
+    kept_totals()
+    Performer.objects.filter(pk=archive["singer"].pk).update(name="M. Marchini", slug="mm")
+    City.objects.filter(pk=archive["florence"].pk).update(name="Firenze")
+    assert not FacetPending.objects.exists()
+
+
+def test_a_withdrawn_story_leaves_every_count_on_the_next_request(client, archive):
+    page = client.get(reverse("browse:home"))
+    assert page.context["counts"]["stories"] == 3
+    two = archive["two"]
+    two.status = Story.Status.WITHDRAWN
+    two.save()
+    page = client.get(reverse("browse:home"))
+    assert page.context["counts"] == {"stories": 2, "cities": 1, "countries": 1, "posts": 1}
+    listing = client.get(reverse("browse:list"))
+    assert listing.context["page"].paginator.count == 2
+    cities = {v.key for f in listing.context["facets"] if f.name == "city" for v in f.values}
+    assert cities == {"florence"}
+    assert client.get("/on/2020-03-16/").context["page"].paginator.count == 0
+
+
+def test_concurrent_calls_count_each_change_once(archive):
+    """Two pending notes of one story (two edits) are recomputed once, not added twice."""
+    kept_totals()
+    one = archive["one"]
+    one.cities.add(archive["madrid"])
+    one.cities.add(archive["turin"])
+    assert FacetPending.objects.count() == 2
+    assert_exact()
+
+
+def test_a_bulk_load_leaves_exact_totals_and_nothing_pending():
+    """PostgreSQL pauses the triggers; on SQLite they note every story, and the rebuild at
+    the end of the load takes the notes away."""
+    from stories.interchange.synthetic import generate_archive
+
+    generate_archive(200, seed=3)
+    assert not FacetPending.objects.exists()
+    assert kept_totals() == slow_totals()
