@@ -10,7 +10,11 @@ from django.conf import settings
 
 def start(code="", **env):
     """Start Django in a fresh interpreter with only the given configuration."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CACHE_URL"))
+    }
     environ.update(DJANGO_SETTINGS_MODULE="archive.settings", **env)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup()\n{code}"],
