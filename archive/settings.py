@@ -167,23 +167,28 @@ def env_cache(name, database, release):
         "unix:///path/to/redis.sock?db=0 (the value is not repeated here: it may hold a "
         "password)."
     )
+    # redis-py's own parser, the one the cache will use: the scheme, the port, the database
+    # number and the options in the query string (?socket_timeout=0.5), whose values it checks.
+    from redis.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
+
     try:
-        url = urlsplit(raw)
-        url.port  # noqa: B018 (raises ValueError on a port that is not a number)
-        if url.scheme not in CACHE_SCHEMES:
-            raise ValueError
-        if url.scheme == "unix":
-            if not url.path:
-                raise ValueError
-            db = parse_qs(url.query).get("db", ["0"])[0]
-        else:
-            if not url.hostname:
-                raise ValueError
-            db = url.path.strip("/") or "0"
-        if not db.isdigit():
-            raise ValueError
+        options = parse_url(raw)
     except ValueError:
         raise ImproperlyConfigured(usage) from None
+    if raw.startswith("unix:"):
+        complete = options.get("path")
+    else:
+        # redis-py takes a database "number" it cannot read (redis://host/zero) as 0.
+        number = urlsplit(raw).path.strip("/")
+        complete = options.get("host") and (number == "" or number.isdigit())
+    if not complete:
+        raise ImproperlyConfigured(usage)
+    unknown = sorted(set(parse_qs(urlsplit(raw).query)) - set(URL_QUERY_ARGUMENT_PARSERS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} has options redis-py does not know: {', '.join(unknown)} (it knows "
+            f"{', '.join(sorted(URL_QUERY_ARGUMENT_PARSERS))})."
+        )
     identity = "|".join(str(database.get(part) or "") for part in DATABASE_IDENTITY)
     return {
         "default": {

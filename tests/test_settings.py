@@ -175,6 +175,7 @@ def test_cache_key_prefix_is_the_same_for_one_database_and_differs_between_two()
         "rediss://:s3cr3t-pw@cache.example:99999/0",
         "unix://:s3cr3t-pw@",
         "s3cr3t-pw",
+        "redis://:s3cr3t-pw@cache.example/0?socket_timeout=soon",
     ],
 )
 def test_malformed_cache_url_names_the_variable_and_not_the_password(value):
@@ -183,6 +184,18 @@ def test_malformed_cache_url_names_the_variable_and_not_the_password(value):
     assert "ImproperlyConfigured" in result.stderr
     assert "CACHE_URL must be a Redis URL" in result.stderr
     assert "s3cr3t-pw" not in result.stderr
+
+
+def test_cache_url_option_unknown_to_redis_py_is_named():
+    result = start(DJANGO_SECRET_KEY="x", CACHE_URL="redis://:s3cr3t-pw@cache.example/0?timout=1")
+    assert result.returncode != 0
+    assert "CACHE_URL has options redis-py does not know: timout" in result.stderr
+    assert "s3cr3t-pw" not in result.stderr
+
+
+def test_cache_url_options_are_passed_to_redis_py():
+    url = "redis://cache.example/0?socket_timeout=0.5&health_check_interval=30"
+    assert cache_config(CACHE_URL=url)["LOCATION"] == url
 
 
 # HTTPS ------------------------------------------------------------------------------------
