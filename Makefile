@@ -22,10 +22,11 @@ run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py loaddata seed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## What the browser, validity and translation tests need: Debian's Chromium and gettext
-## (makemessages runs xgettext), Java, the npm checkers. --ignore-scripts: the MDN HTTP
-## Observatory's install scripts download the HSTS preload and TLD lists, which the command-line
-## scan does not use; it only needs its conf/hsts-preload.json to exist (an empty list).
+## What the browser, validity, translation and shared-cache tests need: Debian's Chromium,
+## gettext (makemessages runs xgettext) and redis-server, Java, the npm checkers.
+## --ignore-scripts: the MDN HTTP Observatory's install scripts download the HSTS preload and
+## TLD lists, which the command-line scan does not use; it only needs its
+## conf/hsts-preload.json to exist (an empty list).
 test-tools:
 	@command -v /usr/bin/chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
@@ -33,6 +34,9 @@ test-tools:
 	@command -v xgettext >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq gettext; \
 	  else echo "Install Debian's gettext package (sudo apt-get install gettext)" >&2; exit 1; fi; }
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+	  else echo "Install Debian's redis-server package (sudo apt-get install redis-server)" >&2; exit 1; fi; }
 	npm install --no-audit --no-fund --silent --ignore-scripts
 	@test -f node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json || \
 	  echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json

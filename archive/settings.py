@@ -29,12 +29,18 @@ DJANGO_SECURE_PROXY_SSL_HEADER  set only behind a TLS-terminating proxy that alw
                                 whose header says "https" is then taken as secure
 DJANGO_CSRF_TRUSTED_ORIGINS     comma-separated origins (https://archive.example) allowed to
                                 post forms when the proxy changes the host or port
+
+CACHE_URL   the cache the workers share, redis://[:password@]host:port/db (or rediss://,
+            unix:///path?db=N); unset: each process keeps its own in memory. See
+            docs/deployment.md, "Shared cache".
 """
 
+import hashlib
 import os
 import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -139,6 +145,68 @@ def env_database(name, default):
     return config
 
 
+CACHE_SCHEMES = ("redis", "rediss", "unix")
+DATABASE_IDENTITY = ("ENGINE", "HOST", "PORT", "NAME")  # what the cache's key prefix is made of
+# A stopped Redis refuses at once; a frozen one (the kernel still accepts connections) would
+# hold a request until these run out: a tenth of a second to connect, a tenth to answer, then
+# archive/cache.py leaves Redis alone for 10 s. Options in the URL's query string win.
+CACHE_SOCKET_TIMEOUTS = {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}
+
+
+def env_cache(name, database, release):
+    """Local memory unless `name` holds a Redis URL, then the shared Redis cache.
+
+    Keys carry `release` (Django's cache VERSION), so a deploy that changes what is cached
+    does not read the values the previous release left, and a prefix derived from the
+    database, so two archives sharing one Redis do not read each other's values. The URL
+    may hold a password: no message repeats it.
+    """
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        # Each process its own; the default Django would pick, named.
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    usage = (
+        f"{name} must be a Redis URL such as redis://host:6379/0, rediss://... or "
+        "unix:///path/to/redis.sock?db=0 (the value is not repeated here: it may hold a "
+        "password)."
+    )
+    # redis-py's own parser, the one the cache will use: the scheme, the port, the database
+    # number and the options in the query string (?socket_timeout=0.5), whose values it checks.
+    from redis.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
+
+    try:
+        options = parse_url(raw)
+    except ValueError:
+        raise ImproperlyConfigured(usage) from None
+    if raw.startswith("unix:"):
+        complete = options.get("path")
+    else:
+        # redis-py takes a database "number" it cannot read (redis://host/zero) as 0.
+        number = urlsplit(raw).path.strip("/")
+        complete = options.get("host") and (number == "" or number.isdigit())
+    if not complete:
+        raise ImproperlyConfigured(usage)
+    unknown = sorted(set(parse_qs(urlsplit(raw).query)) - set(URL_QUERY_ARGUMENT_PARSERS))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} has options redis-py does not know: {', '.join(unknown)} (it knows "
+            f"{', '.join(sorted(URL_QUERY_ARGUMENT_PARSERS))})."
+        )
+    identity = "|".join(str(database.get(part) or "") for part in DATABASE_IDENTITY)
+    return {
+        "default": {
+            "BACKEND": "archive.cache.ForgivingRedisCache",
+            "LOCATION": raw,
+            # "archive-" and 12 hex digits of the database's engine, host, port and name: the
+            # same for every worker and machine serving one database, and no file path or
+            # host name in Redis's key list.
+            "KEY_PREFIX": "archive-" + hashlib.sha256(identity.encode()).hexdigest()[:12],
+            "VERSION": release,
+            "OPTIONS": dict(CACHE_SOCKET_TIMEOUTS),
+        }
+    }
+
+
 DEBUG = env_bool("DJANGO_DEBUG")
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -222,6 +290,15 @@ DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2,
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+
+# Raise when a deploy changes what a page shows for the same data (templates) or the shape
+# of a cached value: it is in every ETag (browse/caching.py) and every cache key, so neither
+# browsers nor a shared cache that outlives the deploy hand out the old release's answers.
+RELEASE = 3
+
+# Facet counts and other derived values (browse/caching.py); shared by every worker and
+# machine when CACHE_URL names a Redis (docs/deployment.md, "Shared cache").
+CACHES = env_cache("CACHE_URL", DATABASES["default"], RELEASE)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,6 +3,7 @@
 import hashlib
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils.cache import patch_cache_control
@@ -10,7 +11,6 @@ from django.utils.translation import get_language
 from django.views.decorators.http import condition, require_safe
 
 MAX_AGE = 300  # seconds a browser or shared cache may reuse a page without asking
-RELEASE = "3"  # raise when templates change what a page shows for the same data
 
 
 def archive_revision(request=None):
@@ -38,7 +38,7 @@ def archive_etag(request, *_args, **_kwargs):
     """Changes whenever what visitors can see of the archive does, with each release of the
     templates, and differs between the languages a page is served in (pages `Vary:
     Accept-Language`)."""
-    return f'"{RELEASE}-{get_language()}-{archive_revision(request)}"'
+    return f'"{settings.RELEASE}-{get_language()}-{archive_revision(request)}"'
 
 
 def cached(request, name, compute, timeout=3600, keep=None):

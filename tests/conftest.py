@@ -1,8 +1,35 @@
 import os
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+
+
+def pytest_configure(config):
+    """With CACHE_URL naming a Redis, each pytest-xdist worker (gw0, gw1, ...) gets a Redis
+    database of its own (the URL's number plus 1, 2, ...): `cache.clear()`, which every test
+    runs, empties a whole Redis database, and must not empty another worker's mid-test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache = django_settings.CACHES["default"]
+    if not worker or not cache["BACKEND"].endswith("RedisCache"):
+        return
+    index = int(worker.removeprefix("gw")) + 1
+    url = urlsplit(cache["LOCATION"])
+    query = dict(parse_qsl(url.query))
+    if url.scheme == "unix":
+        number = int(query.get("db", 0)) + index
+        # (Built by hand: urlunsplit() would drop the "//" of unix:///path.)
+        location = f"unix://{url.path}?{urlencode({**query, 'db': number})}"
+    else:
+        number = int(url.path.strip("/") or 0) + index
+        location = urlunsplit(url._replace(path=f"/{number}"))
+    if number > 15:
+        raise pytest.UsageError(
+            f"xdist worker {worker} would need Redis database {number}; Redis has 16 (0-15) "
+            "unless its `databases` setting says more: run fewer workers."
+        )
+    cache["LOCATION"] = location
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """Settings are read from the environment; a bad value stops start-up naming the variable."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -10,7 +11,11 @@ from django.conf import settings
 
 def start(code="", **env):
     """Start Django in a fresh interpreter with only the given configuration."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "CACHE_URL"))
+    }
     environ.update(DJANGO_SETTINGS_MODULE="archive.settings", **env)
     return subprocess.run(
         [sys.executable, "-c", f"import django; django.setup()\n{code}"],
@@ -125,6 +130,74 @@ def test_malformed_database_timeout_names_the_variable(name, value):
     assert name in result.stderr
 
 
+# The shared cache ----------------------------------------------------------------------------
+
+
+def cache_config(**env):
+    return ast.literal_eval(setting("CACHES['default']", DJANGO_SECRET_KEY="x", **env))
+
+
+def test_cache_is_each_processs_own_memory_unless_cache_url_is_set():
+    assert cache_config()["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert cache_config(CACHE_URL="")["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+def test_cache_url_selects_the_forgiving_redis_cache_with_short_timeouts():
+    config = cache_config(CACHE_URL="redis://:secret@cache.example:6380/2")
+    assert config["BACKEND"] == "archive.cache.ForgivingRedisCache"
+    assert config["LOCATION"] == "redis://:secret@cache.example:6380/2"
+    assert config["OPTIONS"] == {"socket_connect_timeout": 0.1, "socket_timeout": 0.1}
+
+
+def test_cache_keys_carry_the_release():
+    config = cache_config(CACHE_URL="redis://cache.example/0")
+    assert config["VERSION"] == settings.RELEASE
+
+
+def test_cache_key_prefix_is_the_same_for_one_database_and_differs_between_two():
+    cache_url = "redis://cache.example/0"
+    one = cache_config(CACHE_URL=cache_url, DATABASE_URL=POSTGRES_URL)["KEY_PREFIX"]
+    again = cache_config(CACHE_URL=cache_url, DATABASE_URL=POSTGRES_URL)["KEY_PREFIX"]
+    other = cache_config(CACHE_URL=cache_url, DATABASE_URL=POSTGRES_URL + "_other")["KEY_PREFIX"]
+    sqlite = cache_config(CACHE_URL=cache_url)["KEY_PREFIX"]
+    assert one == again
+    assert len({one, other, sqlite}) == 3
+    assert "db.example" not in one  # no host name or path in Redis's key list
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "memcached://:s3cr3t-pw@cache.example:11211",
+        "redis://:s3cr3t-pw@cache.example:notaport/0",
+        "redis://:s3cr3t-pw@cache.example:6379/zero",
+        "redis://:s3cr3t-pw@:6379/0",
+        "rediss://:s3cr3t-pw@cache.example:99999/0",
+        "unix://:s3cr3t-pw@",
+        "s3cr3t-pw",
+        "redis://:s3cr3t-pw@cache.example/0?socket_timeout=soon",
+    ],
+)
+def test_malformed_cache_url_names_the_variable_and_not_the_password(value):
+    result = start(DJANGO_SECRET_KEY="x", CACHE_URL=value)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CACHE_URL must be a Redis URL" in result.stderr
+    assert "s3cr3t-pw" not in result.stderr
+
+
+def test_cache_url_option_unknown_to_redis_py_is_named():
+    result = start(DJANGO_SECRET_KEY="x", CACHE_URL="redis://:s3cr3t-pw@cache.example/0?timout=1")
+    assert result.returncode != 0
+    assert "CACHE_URL has options redis-py does not know: timout" in result.stderr
+    assert "s3cr3t-pw" not in result.stderr
+
+
+def test_cache_url_options_are_passed_to_redis_py():
+    url = "redis://cache.example/0?socket_timeout=0.5&health_check_interval=30"
+    assert cache_config(CACHE_URL=url)["LOCATION"] == url
+
+
 # HTTPS ------------------------------------------------------------------------------------
 
 # What docs/deployment.md ("HTTPS and headers") tells a deployment behind a TLS-terminating
@@ -133,6 +206,7 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "k7Vq2-production-like-secret-key-9fQm4Xc1Lp8Zr6Ty0Wb3Nd5Hs2Jg7Ue4",
     "DJANGO_ALLOWED_HOSTS": "archive.example",
     "DATABASE_URL": "postgres://archive@db.example/archive",
+    "CACHE_URL": "redis://:secret@cache.example:6379/0",
     "DJANGO_HTTPS": "1",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://archive.example",
