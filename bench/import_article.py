@@ -1,5 +1,5 @@
-"""Benchmark of import_article: wall time and peak memory by article size; prints a table
-(Markdown) and writes bench/out/import_article.json.
+"""Benchmark of import_article: wall and CPU time, SQL statements and peak memory by article
+size; prints a table (Markdown) and writes bench/out/import_article.json.
 
     .venv/bin/python bench/import_article.py --copies 1 10 100 --megabytes 1 5 \\
         [--postgres postgres://postgres@127.0.0.1:5432/postgres]
@@ -10,7 +10,8 @@ adds new stories and posts rather than posts already archived. --copies N makes 
 --megabytes M as many copies as fit in M MB (1 MB = 2**20 bytes, the importer's limit is
 counted the same way). Wall time and CPU time (user and system, of the import's process)
 are both given: on a shared machine the wall time also counts waiting for a core (the load
-average at the end of each import is in the table). Each import is cold: its own process
+average at the end of each import is in the table). The SQL statements are counted in the
+import's process (bench/count_statements.py). Each import is cold: its own process
 (DEBUG off) into a freshly migrated database, so the gazetteer is read and nothing is
 cached. The importer refuses files over its limit (ingest.MAX_ARTICLE_BYTES); an article of
 exactly the limit is still imported, so `--megabytes 5` measures the largest one accepted.
@@ -90,7 +91,7 @@ def main():
         for engine, make_database in databases:
             url = make_database("bench_import")
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            result = measure("import_article", path, url)
+            result = measure("import_article", path, url, count_statements=True)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             result["cpu_seconds"] = round(
                 after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1
@@ -131,13 +132,14 @@ def count_stories(url):
 def table(report):
     lines = [
         "| database | copies | size (KB) | stories | wall time (s) | CPU time (s) "
-        "| peak memory (MB) | load average |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| SQL statements | peak memory (MB) | load average |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in report["rows"]:
         lines.append(
             f"| {r['database']} | {r['copies']:,} | {r['bytes'] / 1024:,.0f} | {r['stories']:,} "
-            f"| {r['seconds']} | {r['cpu_seconds']} | {r['peak_mb']} | {r['load_average']} |"
+            f"| {r['seconds']} | {r['cpu_seconds']} | {r['statements']:,} | {r['peak_mb']} "
+            f"| {r['load_average']} |"
         )
     facts = ", ".join(f"{k}: {v}" for k, v in report["machine"].items())
     return "\n".join([f"Machine: {facts}", f"Command: {report['command']}", "", *lines])

@@ -135,12 +135,16 @@ def manage(arguments, database_url=None):
     subprocess.run(command, check=True, env=environment(database_url), stdout=subprocess.DEVNULL)
 
 
-def measure(command, path, database_url):
+def measure(command, path, database_url, count_statements=False):
     """Run one manage.py command as a child process: wall seconds, and its peak memory in MB
     as the largest sum of the proportional set sizes (PSS) of the process and its workers,
     sampled ten times a second; with the seconds its own output gives for the load (until
-    the archive is committed) and for the search index filled after it, where it gives them."""
+    the archive is committed) and for the search index filled after it, where it gives them;
+    with `count_statements`, the number of SQL statements it sent (bench/count_statements.py
+    runs it)."""
     arguments = [PYTHON, str(ROOT / "manage.py"), command, str(path)]
+    if count_statements:
+        arguments.insert(1, str(ROOT / "bench" / "count_statements.py"))
     if command == "loaddata":
         arguments.append("-v0")
     print(f"{command} {path.name} into {database_url.split('/')[-1]} ...", file=sys.stderr)
@@ -159,6 +163,8 @@ def measure(command, path, database_url):
     result = {"seconds": round(seconds, 1), "peak_mb": round(peak / 1024)}
     if loaded := re.search(r"^Loaded .* in ([\d.]+) s", output, re.MULTILINE):
         result["loaded_seconds"] = float(loaded[1])
+    if counted := re.search(r"^SQL statements: (\d+)$", output, re.MULTILINE):
+        result["statements"] = int(counted[1])
     if indexed := re.search(r"^Search index: .* in ([\d.]+) s", output, re.MULTILINE):
         result["search_seconds"] = float(indexed[1])
     return result

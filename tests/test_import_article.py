@@ -399,3 +399,14 @@ def test_the_source_keeps_the_whole_article_text():
     call_command("import_article", str(SEED_ARTICLE), verbosity=0)
     text = SEED_ARTICLE.read_text(encoding="utf-8").removeprefix(" date 2020-03-16 ").strip()
     assert SourceArticle.objects.get().excerpt == text
+
+
+def test_the_garbage_collector_is_on_again_after_an_import_even_a_refused_one(tmp_path):
+    import gc
+
+    assert gc.isenabled()
+    call_command_output("import_article", str(SEED_ARTICLE), "--dry-run")
+    assert gc.isenabled()
+    with pytest.raises(CommandError):
+        call_command("import_article", str(write(tmp_path, "no header")))
+    assert gc.isenabled()
