@@ -6,10 +6,10 @@
 
 On the existing, filled database DATABASE_URL names (bench/browse_at_scale.py --fill makes one):
 
-1. collectstatic, then gunicorn (`--workers`, default 2) with DJANGO_DEBUG=0 on
-   127.0.0.1:`--port`. A random URL mix: `--urls` URLs of each of browse_at_scale.py's
-   mixes (the same draw, `--seed`), never asked before the run, so most requests are cold
-   and a repeated URL finds the cache as a running site would have it.
+1. collectstatic, then gunicorn (`--workers`, default 2; a new one for each run) with
+   DJANGO_DEBUG=0 on 127.0.0.1:`--port`. A random URL mix: `--urls` URLs of each of
+   browse_at_scale.py's mixes (the same draw, `--seed`), never asked before the run, so most
+   requests are cold and a repeated URL finds the cache as a running site would have it.
 2. The city list alone: `/stories/?city=<city>` for every visible city, in random order.
 3. A static file, served by the same gunicorn through WhiteNoise from STATIC_ROOT, as large
    as the median page of the mix (one page of each mix is fetched to size it).
@@ -46,7 +46,7 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load import machine, wait_until_up  # noqa: E402
+from load import machine  # noqa: E402
 
 CITIES = r"""
 import json
@@ -94,19 +94,23 @@ def main():
     collectstatic = [PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"]
     subprocess.run(collectstatic, cwd=ROOT, env=env, check=True)
     base = f"http://127.0.0.1:{options.port}"
-    rows = []
-    with server(gunicorn_command(options, "archive.wsgi"), env, "gunicorn"):
-        wait_until_up(base)
+    ours = gunicorn_command(options, "archive.wsgi")
+    with server(ours, env, "gunicorn"):
+        wait_until_up(f"{base}/healthz")
         size = median_page_size(base, mix[:: options.urls])
-        write_static_file(size)
-        # WhiteNoise lists STATIC_ROOT when the workers start: the file was written before.
-    with server(gunicorn_command(options, "archive.wsgi"), env, "gunicorn"):
-        wait_until_up(base)
-        rows.append(run_wrk(options, base, "mix", f"our pages, random mix ({len(mix)} URLs)"))
-        rows.append(
-            run_wrk(options, base, "city-list", f"our /stories/?city=<city> ({len(cities)} cities)")
-        )
-        rows.append(run_wrk(options, base, "static", f"static file of {size:,} bytes"))
+    write_static_file(size)
+    # A server of its own for each run (WhiteNoise lists STATIC_ROOT as a worker starts; a
+    # sync worker finishes a slow page after wrk has gone, which would delay the next run).
+    runs = [
+        ("static", f"static file of {size:,} bytes"),
+        ("city-list", f"our /stories/?city=<city> ({len(cities)} cities)"),
+        ("mix", f"our pages, random mix ({len(mix)} URLs)"),
+    ]
+    rows = []
+    for name, label in runs:
+        with server(ours, env, "gunicorn"):
+            wait_until_up(f"{base}/healthz")
+            rows.append(run_wrk(options, base, name, label))
 
     if sqlite and not options.no_datasette:
         path = str(ROOT / options.database.removeprefix("sqlite:///"))  # as dj-database-url
@@ -116,12 +120,9 @@ def main():
         command = gunicorn_command(options, "bench.datasette_app:app")
         command += ["--worker-class", "uvicorn.workers.UvicornWorker"]
         with server(command, datasette_env, "datasette"):
-            wait_until_up(base)
-            rows.append(
-                run_wrk(
-                    options, base, "datasette", f"Datasette, same filter ({len(cities)} cities)"
-                )
-            )
+            wait_until_up(f"{base}/-/versions.json")
+            label = f"Datasette, same filter ({len(cities)} cities)"
+            rows.append(run_wrk(options, base, "datasette", label))
     print(report(options, rows))
 
 
@@ -144,6 +145,18 @@ def draw_mix(options, env):
     ).stdout.split()
     write_paths("mix", listed)
     return listed
+
+
+def wait_until_up(url, seconds=120):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=30).read()
+            return
+        except OSError:  # refused until the server listens
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def django_shell(env, code):
