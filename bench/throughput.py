@@ -1,0 +1,318 @@
+"""Requests per second under wrk: our pages, a static file of the same size, and Datasette.
+
+    DATABASE_URL=sqlite:////work/sqlite-100k.sqlite3 .venv/bin/python bench/throughput.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:55432/scale1m \\
+        .venv/bin/python bench/throughput.py --duration 30
+
+On the existing, filled database DATABASE_URL names (bench/browse_at_scale.py --fill makes one):
+
+1. collectstatic, then gunicorn (`--workers`, default 2; a new one for each run) with
+   DJANGO_DEBUG=0 on 127.0.0.1:`--port`. A random URL mix: `--urls` URLs of each of
+   browse_at_scale.py's mixes (the same draw, `--seed`), never asked before the run, so most
+   requests are cold and a repeated URL finds the cache as a running site would have it.
+2. The city list alone: `/stories/?city=<city>` for every visible city, in random order.
+3. A static file, served by the same gunicorn through WhiteNoise from STATIC_ROOT, as large
+   as the median page of the mix (one page of each mix is fetched to size it).
+4. On SQLite (unless --no-datasette): Datasette (`datasette` in the dev extra) under the same
+   gunicorn set-up (`--workers` uvicorn workers), read-only on the same file, asked for the
+   same thing as step 2: each city's published stories newest event first, 20 a page, with
+   facets. Datasette can facet only on the story table's own columns (`_facet=kind`,
+   `_facet_date=start_date`), where our page also counts countries, cities, months,
+   performers and platforms through the link tables: Datasette does less work.
+
+wrk (Debian's `wrk`) runs bench/load.lua for `--duration` seconds (default 30) with
+`--connections` (default 8) over two threads, each request a path drawn at random from the
+list. Prints requests/s, latency and responses of 400 or more for each, and the load
+average. A benchmark, not a test; the servers' logs go to bench/out/.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load import machine  # noqa: E402
+
+CITIES = r"""
+import json
+from stories.models import City
+print(json.dumps(list(City.objects.visible().order_by("slug").values_list("slug", "pk"))))
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="the filled database (default: $DATABASE_URL)",
+    )
+    parser.add_argument("--duration", type=int, default=30, help="seconds per run (30)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
+    parser.add_argument("--urls", type=int, default=20, help="URLs of each mix (20)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--port", type=int, default=8899)
+    parser.add_argument("--timeout", type=int, default=60, help="wrk's request timeout (s)")
+    parser.add_argument("--no-datasette", action="store_true", help="skip Datasette")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    options = parser.parse_args()
+    if not options.database:
+        parser.error("give --database or set DATABASE_URL")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian: apt-get install wrk).")
+    OUT.mkdir(parents=True, exist_ok=True)
+    sqlite = options.database.startswith("sqlite")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": options.database,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "throughput-benchmark-only"),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
+
+    mix = draw_mix(options, env)
+    cities = json.loads(django_shell(env, CITIES))
+    random.Random(options.seed).shuffle(cities)
+    write_paths("city-list", [f"/stories/?city={slug}" for slug, _ in cities])
+    collectstatic = [PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"]
+    subprocess.run(collectstatic, cwd=ROOT, env=env, check=True)
+    base = f"http://127.0.0.1:{options.port}"
+    ours = gunicorn_command(options, "archive.wsgi")
+    with server(ours, env, "gunicorn"):
+        wait_until_up(f"{base}/healthz")
+        size = median_page_size(base, mix[:: options.urls])
+    write_static_file(size)
+    # A server of its own for each run (WhiteNoise lists STATIC_ROOT as a worker starts; a
+    # sync worker finishes a slow page after wrk has gone, which would delay the next run).
+    runs = [
+        ("static", f"static file of {size:,} bytes"),
+        ("city-list", f"our /stories/?city=<city> ({len(cities)} cities)"),
+        ("mix", f"our pages, random mix ({len(mix)} URLs)"),
+    ]
+    rows = []
+    for name, label in runs:
+        with server(ours, env, "gunicorn"):
+            wait_until_up(f"{base}/healthz")
+            rows.append(run_wrk(options, base, name, label))
+
+    if sqlite and not options.no_datasette:
+        path = str(ROOT / options.database.removeprefix("sqlite:///"))  # as dj-database-url
+        db = Path(path).stem
+        write_paths("datasette", [datasette_path(db, pk) for _, pk in cities])
+        datasette_env = {**env, "BENCH_SQLITE": path}
+        command = gunicorn_command(options, "bench.datasette_app:app")
+        command += ["--worker-class", "uvicorn.workers.UvicornWorker"]
+        with server(command, datasette_env, "datasette"):
+            wait_until_up(f"{base}/-/versions.json")
+            label = f"Datasette, same filter ({len(cities)} cities)"
+            rows.append(run_wrk(options, base, "datasette", label))
+    print(report(options, rows))
+
+
+def draw_mix(options, env):
+    listed = subprocess.run(
+        [
+            PYTHON,
+            "bench/browse_at_scale.py",
+            "--list-urls",
+            "--urls",
+            str(options.urls),
+            "--seed",
+            str(options.seed),
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_DEBUG": "1"},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    write_paths("mix", listed)
+    return listed
+
+
+def wait_until_up(url, seconds=120):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=30).read()
+            return
+        except OSError:  # refused until the server listens
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def django_shell(env, code):
+    found = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip().splitlines()[-1]
+
+
+def write_paths(name, paths):
+    (OUT / f"{name}.txt").write_text("".join(f"{path}\n" for path in paths))
+
+
+def gunicorn_command(options, app):
+    return [
+        str(BIN / "gunicorn"),
+        app,
+        "--bind",
+        f"127.0.0.1:{options.port}",
+        "--workers",
+        str(options.workers),
+        "--timeout",
+        str(options.timeout),
+        "--log-level",
+        "warning",
+    ]
+
+
+class server:
+    """A server process for the `with` block, stopped (SIGTERM) at its end."""
+
+    def __init__(self, command, env, name):
+        self.command, self.env, self.name = command, env, name
+
+    def __enter__(self):
+        self.log = open(OUT / f"{self.name}.log", "a")
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log
+        )
+        return self.process
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        self.log.close()
+
+
+def median_page_size(base, paths):
+    """The median body size of `paths` (the first URL of each mix)."""
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(len(urllib.request.urlopen(base + path, timeout=120).read()))
+        except urllib.error.HTTPError as error:
+            print(f"{error.code} {path}", file=sys.stderr)
+    sizes.sort()
+    return sizes[len(sizes) // 2]
+
+
+def write_static_file(size):
+    """A file of `size` bytes of HTML-like text in STATIC_ROOT; its URL path."""
+    folder = ROOT / "staticfiles" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    line = b"<p>Synthetic page of the throughput benchmark, sized as the median page.</p>\n"
+    body = (line * (size // len(line) + 1))[:size]
+    (folder / "page.html").write_bytes(body)
+    write_paths("static", ["/static/bench/page.html"])
+    return "/static/bench/page.html"
+
+
+def datasette_path(db, city_pk):
+    """Our /stories/?city=<city> asked of Datasette: the published stories linked to the city
+    through stories_story_cities, newest event first, 20 a page, faceted by kind and date."""
+    query = urlencode(
+        [
+            # Not status__exact=published: Datasette 0.65 names that parameter p0, as it
+            # does _through's, and the page comes back empty.
+            ("_where", "status = 'published'"),
+            (
+                "_through",
+                json.dumps(
+                    {"table": "stories_story_cities", "column": "city_id", "value": str(city_pk)}
+                ),
+            ),
+            ("_sort_desc", "start_date"),
+            ("_size", "20"),
+            ("_facet", "kind"),
+            ("_facet_date", "start_date"),
+        ]
+    )
+    return f"/{db}/stories_story?{query}"
+
+
+def run_wrk(options, base, name, label):
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{options.connections}",
+        f"-d{options.duration}s",
+        f"--timeout={options.timeout}s",
+        "--latency",
+        "-s",
+        str(ROOT / "bench" / "load.lua"),
+        base,
+        "--",
+        str(OUT / f"{name}.txt"),
+    ]
+    print(f"  {label}: wrk for {options.duration} s", file=sys.stderr)
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    result["label"] = label
+    result["requests_per_s"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["load"] = os.getloadavg()[0]
+    return result
+
+
+def report(options, rows):
+    titles = ["what", "requests/s", "requests", "p50 ms", "p99 ms", "errors", "load"]
+    cells = []
+    for row in rows:
+        errors = sum(row[k] for k in ("connect", "read", "write", "timeout"))
+        bad = ", ".join(f"{n} × {status}" for status, n in sorted(row["bad"].items()))
+        cells.append(
+            [
+                row["label"],
+                f"{row['requests_per_s']:,.1f}",
+                f"{row['requests']:,}",
+                f"{row['p50_us'] / 1000:,.0f}",
+                f"{row['p99_us'] / 1000:,.0f}",
+                ", ".join(filter(None, [f"{errors} socket" if errors else "", bad])) or "0",
+                f"{row['load']:.1f}",
+            ]
+        )
+    if options.markdown:
+        lines = ["| " + " | ".join(titles) + " |", "| --- |" + " ---: |" * (len(titles) - 1)]
+        lines += ["| " + " | ".join(row) + " |" for row in cells]
+    else:
+        widths = [max(len(r[i]) for r in [titles, *cells]) for i in range(len(titles))]
+        lines = []
+        for row in [titles, *cells]:
+            right = [cell.rjust(width) for cell, width in zip(row, widths, strict=True)]
+            lines.append("  ".join([row[0].ljust(widths[0]), *right[1:]]))
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"{machine()}; {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; load average "
+        f"{load}; wrk -t2 -c{options.connections} -d{options.duration}s; gunicorn "
+        f"--workers {options.workers}; the load column: 1-minute load as each run ended\n\n"
+        + "\n".join(lines)
+    )
+
+
+if __name__ == "__main__":
+    main()
