@@ -37,9 +37,10 @@ test-tools:
 	@test -f node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json || \
 	  echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
 
-## Installs the test dependencies and runs every test.
+## Installs the test dependencies and runs every test, spread over one worker process per core
+## (pytest-xdist); pyproject.toml adds -ra, the summary of what was skipped and why.
 test: install-dev test-tools
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: install-dev
 	$(BIN)/ruff check .
