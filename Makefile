@@ -38,9 +38,11 @@ test-tools:
 	  echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
 
 ## Installs the test dependencies and runs every test, spread over one worker process per core
-## (pytest-xdist); pyproject.toml adds -ra, the summary of what was skipped and why.
+## (pytest-xdist). worksteal: a worker that runs out of tests takes some of another's queue,
+## so the long fuzz tests do not end up queued behind each other on one worker while the
+## other idles (--dist load did that). pyproject.toml adds -ra, the summary of skips.
 test: install-dev test-tools
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist worksteal
 
 lint: install-dev
 	$(BIN)/ruff check .
