@@ -41,9 +41,12 @@ test-tools:
 	@test -f node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json || \
 	  echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
 
-## Installs the test dependencies and runs every test.
+## Installs the test dependencies and runs every test, spread over one worker process per core
+## (pytest-xdist). worksteal: a worker that runs out of tests takes some of another's queue,
+## so the long fuzz tests do not end up queued behind each other on one worker while the
+## other idles (--dist load did that). pyproject.toml adds -ra, the summary of skips.
 test: install-dev test-tools
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -104,14 +104,24 @@ CHROMIUM_ARGS = [
 ]
 
 
+# How long Playwright waits for an element, a navigation or an event, and how long `expect`
+# waits for what the page shows (its own default is 5 s). CI runs the suite with two xdist
+# workers on a busy two-core machine, each with its own Chromium and live server: a page may
+# take seconds to come. Every wait is for an event or a state, never a fixed sleep, so a
+# longer limit costs nothing when things go right.
+BROWSER_TIMEOUT_MS = 60_000
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium, driven by Playwright (its own browser downloads cannot run here)."""
-    from playwright.sync_api import sync_playwright
+    """Debian's Chromium, driven by Playwright (its own browser downloads cannot run here).
+    Session-scoped: one Chromium per xdist worker, each with its own profile."""
+    from playwright.sync_api import expect, sync_playwright
 
     # Playwright's sync API keeps an event loop in this thread; the ORM calls made by the
     # test itself (building data) are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -119,11 +129,26 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+def new_context(browser):
+    """Opens browser contexts (a visitor each: own cookies, own cache) with the suite's
+    timeouts; closes them after the test, whether it passed or not."""
+    contexts = []
+
+    def new_context(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield new_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context(viewport={"width": 1280, "height": 900}).new_page()
 
 
 @pytest.fixture

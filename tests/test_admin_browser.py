@@ -32,22 +32,28 @@ def choose(page, field, text):
     page.locator(".select2-results__option", has_text=text).click()
 
 
-def visitor(browser):
+def visitor(new_context):
     """A fresh visitor: no session and nothing in the browser's cache (public pages are
     cacheable for minutes, so the editor's own tab may show what it saw before)."""
-    return browser.new_context().new_page()
+    return new_context().new_page()
 
 
-def test_editor_publishes_a_story_then_withdraws_it(live_server, browser, page, artifacts_dir):
-    factories.user("editor", group="Editors")
-    factories.city("Florence")
-    factories.source(slug="article-2020-03-16", title="Lockdown solidarity")
-
+def sign_in(page, live_server):
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("#id_username", "editor")
     page.fill("#id_password", "a-long-test-password")
     page.click("input[type=submit]")
+    # Signed in once the admin's index shows the name: the session cookie is set by then, and
+    # no later navigation can cut the login's own short.
     expect(page.locator("#user-tools")).to_contain_text("editor")
+
+
+def test_editor_publishes_a_story_then_withdraws_it(live_server, new_context, page, artifacts_dir):
+    factories.user("editor", group="Editors")
+    factories.city("Florence")
+    factories.source(slug="article-2020-03-16", title="Lockdown solidarity")
+
+    sign_in(page, live_server)
 
     page.goto(f"{live_server.url}/admin/stories/story/add/")
     page.locator("#id_title").press_sequentially("Tenor sings Nessun Dorma from his balcony")
@@ -63,7 +69,7 @@ def test_editor_publishes_a_story_then_withdraws_it(live_server, browser, page, 
     expect(page.locator(".messagelist")).to_contain_text("1 story published")
     page.screenshot(path=artifacts_dir / "admin-story-published.png", full_page=True)
 
-    reader = visitor(browser)
+    reader = visitor(new_context)
     reader.goto(f"{live_server.url}/stories/?city=florence")
     story_link = reader.get_by_role("link", name="Tenor sings Nessun Dorma from his balcony")
     expect(story_link).to_be_visible()
@@ -77,7 +83,7 @@ def test_editor_publishes_a_story_then_withdraws_it(live_server, browser, page, 
     page.click("button[name=_transition][value=withdraw]")
     expect(page.locator(".messagelist")).to_contain_text("1 story withdrawn")
 
-    reader = visitor(browser)
+    reader = visitor(new_context)
     response = reader.goto(story_url)
     assert response.status == 410
     expect(reader.locator("h1")).to_have_text("This story has been withdrawn")
@@ -88,7 +94,7 @@ def test_editor_publishes_a_story_then_withdraws_it(live_server, browser, page, 
     assert re.search(r"/stories/[\w-]+/$", story_url)
 
 
-def test_editor_reverts_a_published_story_to_an_earlier_version(live_server, browser, page):
+def test_editor_reverts_a_published_story_to_an_earlier_version(live_server, new_context, page):
     """The history of a published story opens, each version opens, and a revert restores the
     old words while the story stays published at the same address."""
     from stories import workflow
@@ -111,10 +117,7 @@ def test_editor_reverts_a_published_story_to_an_earlier_version(live_server, bro
     story.save()
     versions = list(story.history.all())  # newest first, as the history page lists them
 
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "editor")
-    page.fill("#id_password", "a-long-test-password")
-    page.click("input[type=submit]")
+    sign_in(page, live_server)
     page.goto(f"{live_server.url}/admin/stories/story/{story.pk}/change/")
     page.click("a.historylink")
     rows = page.locator("#change-history tbody tr")
@@ -146,7 +149,7 @@ def test_editor_reverts_a_published_story_to_an_earlier_version(live_server, bro
     expect(page.locator(".field-slug .readonly")).to_have_text("tenor-balcony")
     expect(page.locator(".field-status .readonly")).to_have_text("Published")
 
-    reader = visitor(browser)
+    reader = visitor(new_context)
     reader.goto(f"{live_server.url}/stories/tenor-balcony/")
     expect(reader.locator("h1")).to_have_text("Tenor sings from his balcony")
     reader.context.close()

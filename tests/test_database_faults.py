@@ -189,7 +189,10 @@ def test_a_request_gives_the_process_the_statement_timeout(client, db, not_servi
 
 # --- With a real PostgreSQL and gunicorn -----------------------------------------------------
 
-FIRST_PORT = 55460
+# Each xdist worker (gw0, gw1, ...) may start its own cluster for this module: each probes
+# for a free port in its own range, so two workers never pick the same one at the same time.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+FIRST_PORT = 55460 + 100 * WORKER
 # Far below gunicorn's 30 s worker timeout, after which today's site gave no answer at all.
 CLIENT_TIMEOUT = 10
 
@@ -293,16 +296,24 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(cluster):
+def site(cluster, tmp_path_factory):
     """gunicorn with DEBUG off on the cluster, migrated and seeded; one worker, so the same
     persistent connection is reused from request to request."""
+    # The settings as they are, but static files collected in a folder of this process's own
+    # (another xdist worker may be collecting into its own at the same moment).
+    folder = tmp_path_factory.mktemp("faults-site")
+    (folder / "faults_settings.py").write_text(
+        f"from archive.settings import *  # noqa: F403\nSTATIC_ROOT = {str(folder / 'static')!r}\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="archive.settings",
+        DJANGO_SETTINGS_MODULE="faults_settings",
         DJANGO_SECRET_KEY="faults-test-secret-key",
         DJANGO_DEBUG="0",
         DATABASE_URL=cluster.url,
-        PYTHONPATH=str(settings.BASE_DIR),
+        PYTHONPATH=os.pathsep.join([str(folder), str(settings.BASE_DIR)]),
+        # gunicorn 25.1+ opens its control socket here, not in the ~/.gunicorn all share.
+        XDG_RUNTIME_DIR=str(folder),
     )
     manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
     for command in (
@@ -314,8 +325,9 @@ def site(cluster):
             [*manage, *command, "-v", "0"], env=env, cwd=settings.BASE_DIR, check=True, timeout=300
         )
     # gunicorn takes a socket already listening, so requests wait in the backlog while it boots.
-    listener = socket.create_server(("127.0.0.1", free_port(FIRST_PORT + 100)))
-    log = open(cluster.folder / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
+    # Port 0: the kernel picks a free port, which no other process can take in the meantime.
+    listener = socket.create_server(("127.0.0.1", 0))
+    log = open(folder / "gunicorn.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "archive.wsgi", "--bind", f"fd://{listener.fileno()}",
          "--workers", "1", "--timeout", "30", "--log-level", "warning"],
@@ -324,9 +336,7 @@ def site(cluster):
     try:
         site = Site(listener.getsockname()[1])
         # The first answer waits for gunicorn to boot, however slow the machine is today.
-        assert site.get("/healthz", timeout=300)[0] == 200, (
-            cluster.folder / "gunicorn.log"
-        ).read_text()
+        assert site.get("/healthz", timeout=300)[0] == 200, (folder / "gunicorn.log").read_text()
         yield site
     finally:
         server.terminate()

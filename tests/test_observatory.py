@@ -85,9 +85,15 @@ def pipe(source, sink):
         pass
 
 
+# gunicorn imports Django and the site before it listens; on a busy two-core machine running
+# two xdist workers that can take far longer than the usual second.
+BOOT_TIMEOUT = 120
+
+
 def wait_for(path, process):
-    """Until gunicorn listens on the unix socket `path` (bounded: about 30 s)."""
-    for _ in range(300):
+    """Until gunicorn listens on the unix socket `path` (at most BOOT_TIMEOUT seconds)."""
+    deadline = time.monotonic() + BOOT_TIMEOUT
+    while time.monotonic() < deadline:
         assert process.poll() is None, f"gunicorn stopped:\n{process.stderr.read()}"
         if path.exists():
             with socket.socket(socket.AF_UNIX) as probe:
@@ -136,9 +142,17 @@ def production_site(tmp_path):
         if tls:
             pem = str(tmp_path / "site.pem")
             arguments += ["--certfile", pem, "--keyfile", pem]
+        # gunicorn 25.1+ opens a control socket in XDG_RUNTIME_DIR, else in ~/.gunicorn, a
+        # path every gunicorn on the machine would share: each of these gets a folder of its own.
+        runtime = tmp_path / f"{name}-run"
+        runtime.mkdir()
         servers.append(
             subprocess.Popen(
-                arguments, env=environ, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+                arguments,
+                env={**environ, "XDG_RUNTIME_DIR": str(runtime)},
+                cwd=tmp_path,
+                stderr=subprocess.PIPE,
+                text=True,
             )
         )
     relay = None
