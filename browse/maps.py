@@ -18,6 +18,9 @@ from functools import cache, lru_cache
 
 import pycountry
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
 OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
@@ -231,3 +234,55 @@ def draw(cities_with_counts, highlighted_countries=()):
         )
     points.sort(key=lambda p: -p.radius)  # small points drawn last, on top
     return {"width": WIDTH, "height": HEIGHT, "countries": countries, "points": points}
+
+
+# Thousands of points and list items, written in Python: the template loops took most of the
+# map page's time (2,000 cities: about 0.6 s of 0.7 s, warm). The same markup as before.
+
+
+def _city_url():
+    """City pages' URLs without a reverse() per city."""
+    template = reverse("browse:city", args=["slug-placeholder"])
+    head, _, tail = template.partition("slug-placeholder")
+    return lambda slug: f"{head}{slug}{tail}"
+
+
+def points_html(points):
+    url = _city_url()
+    rows = []
+    for point in points:
+        label = point.label
+        text = (
+            format_html(
+                '<text x="{}" y="{}" aria-hidden="true">{}</text>',
+                point.label_x,
+                point.label_y,
+                point.city.name,
+            )
+            if point.labelled
+            else ""
+        )
+        rows.append((url(point.city.slug), label, point.x, point.y, point.radius, label, text))
+    return format_html_join(
+        "",
+        '<a href="{}" aria-label="{}"><circle cx="{}" cy="{}" r="{}"><title>{}</title>'
+        "</circle>{}</a>",
+        rows,
+    )
+
+
+def story_count_label(count):
+    return ngettext("%(n)s story", "%(n)s stories", count) % {"n": intcomma(count)}
+
+
+def cities_html(cities):
+    """The map's list: a <li> per city, with its country and its number of stories."""
+    url = _city_url()
+    labels = {}
+    rows = []
+    for city in cities:
+        count = city.story_count
+        if count not in labels:
+            labels[count] = story_count_label(count)
+        rows.append((url(city.slug), city.name, city.country.name, labels[count]))
+    return format_html_join("", '<li><a href="{}">{}</a>, {} · {}</li>', rows)

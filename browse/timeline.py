@@ -5,7 +5,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.translation import ngettext
 
 WIDTH = 960
@@ -133,3 +135,37 @@ def chart(per_day):
         "top": MARGIN_TOP,
         "label_y": HEIGHT - MARGIN_BOTTOM + 18,
     }
+
+
+# Hundreds of bars and table rows, written in Python: the template loops took most of the
+# page's time. The same markup as before.
+
+
+def _day_url():
+    """Day pages' URLs without a reverse() per bar."""
+    placeholder = datetime.date(2000, 1, 1)
+    head, _, tail = reverse("browse:day", args=[placeholder]).partition(placeholder.isoformat())
+    return lambda day: f"{head}{day.isoformat()}{tail}"
+
+
+def bars_html(bars):
+    url = _day_url()
+    return format_html_join(
+        "",
+        '<a href="{}" aria-label="{}"><rect x="{}" y="{}" width="{}" height="{}">'
+        "<title>{}</title></rect></a>",
+        (
+            (url(bar.day), label, bar.x, bar.y, bar.width, bar.height, label)
+            for bar in bars
+            for label in [bar.label]
+        ),
+    )
+
+
+def rows_html(bars):
+    url = _day_url()
+    return format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td></tr>',
+        ((url(bar.day), date_format(bar.day, "j F Y"), bar.count) for bar in bars),
+    )
