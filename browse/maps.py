@@ -15,12 +15,13 @@ import json
 import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from html import escape
 
 import pycountry
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
@@ -248,27 +249,24 @@ def _city_url():
 
 
 def points_html(points):
+    """The points' markup. Escaped with `html.escape`, as Django's `escape` does, straight
+    into one string: `format_html` per point cost more than the rest of the page."""
     url = _city_url()
-    rows = []
+    parts = []
     for point in points:
-        label = point.label
+        label = escape(point.label)
         text = (
-            format_html(
-                '<text x="{}" y="{}" aria-hidden="true">{}</text>',
-                point.label_x,
-                point.label_y,
-                point.city.name,
-            )
+            f'<text x="{point.label_x}" y="{point.label_y}" aria-hidden="true">'
+            f"{escape(point.city.name)}</text>"
             if point.labelled
             else ""
         )
-        rows.append((url(point.city.slug), label, point.x, point.y, point.radius, label, text))
-    return format_html_join(
-        "",
-        '<a href="{}" aria-label="{}"><circle cx="{}" cy="{}" r="{}"><title>{}</title>'
-        "</circle>{}</a>",
-        rows,
-    )
+        parts.append(
+            f'<a href="{escape(url(point.city.slug))}" aria-label="{label}"><circle '
+            f'cx="{point.x}" cy="{point.y}" r="{point.radius}"><title>{label}</title>'
+            f"</circle>{text}</a>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 def story_count_label(count):
@@ -279,10 +277,13 @@ def cities_html(cities):
     """The map's list: a <li> per city, with its country and its number of stories."""
     url = _city_url()
     labels = {}
-    rows = []
+    parts = []
     for city in cities:
         count = city.story_count
         if count not in labels:
-            labels[count] = story_count_label(count)
-        rows.append((url(city.slug), city.name, city.country.name, labels[count]))
-    return format_html_join("", '<li><a href="{}">{}</a>, {} · {}</li>', rows)
+            labels[count] = escape(story_count_label(count))
+        parts.append(
+            f'<li><a href="{escape(url(city.slug))}">{escape(city.name)}</a>, '
+            f"{escape(city.country.name)} · {labels[count]}</li>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
