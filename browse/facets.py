@@ -191,6 +191,17 @@ def selection(filterset, leave_out=()):
     return Selection(rows.values("story_id"), repeats=len(keys) > 1, rows=True)
 
 
+def listing(filterset):
+    """The stories the filters keep, in the order asked for: for a selection the facet rows
+    make (one city, country, performer or platform, with any kind and dates), their ids from
+    the selection index rather than one EXISTS per story."""
+    chosen = selection(filterset)
+    if not chosen.rows:
+        return filterset.qs
+    stories = Story.objects.published().filter(pk__in=chosen.ids)
+    return filterset.filters["sort"].filter(stories, filterset.form.cleaned_data.get("sort"))
+
+
 def story_count(filterset):
     """How many stories the filters keep: the list's total."""
     chosen = selection(filterset)

@@ -123,7 +123,7 @@ def story_list(request, filterset):
     links = facets.Links(request.GET)
     query = links.query
     total = cached(request, f"count:{query}", lambda: facets.story_count(filterset))
-    page = paginate(request, filterset.qs.for_listing(), count=total)
+    page = paginate(request, facets.listing(filterset).for_listing(), count=total)
     facet_list, left_out = cached(
         request,
         f"facets:{query}",
