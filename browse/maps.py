@@ -15,9 +15,13 @@ import json
 import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from html import escape
 
 import pycountry
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import ngettext
 
 OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
@@ -231,3 +235,55 @@ def draw(cities_with_counts, highlighted_countries=()):
         )
     points.sort(key=lambda p: -p.radius)  # small points drawn last, on top
     return {"width": WIDTH, "height": HEIGHT, "countries": countries, "points": points}
+
+
+# Thousands of points and list items, written in Python: the template loops took most of the
+# map page's time (2,000 cities: about 0.6 s of 0.7 s, warm). The same markup as before.
+
+
+def _city_url():
+    """City pages' URLs without a reverse() per city."""
+    template = reverse("browse:city", args=["slug-placeholder"])
+    head, _, tail = template.partition("slug-placeholder")
+    return lambda slug: f"{head}{slug}{tail}"
+
+
+def points_html(points):
+    """The points' markup. Escaped with `html.escape`, as Django's `escape` does, straight
+    into one string: `format_html` per point cost more than the rest of the page."""
+    url = _city_url()
+    parts = []
+    for point in points:
+        label = escape(point.label)
+        text = (
+            f'<text x="{point.label_x}" y="{point.label_y}" aria-hidden="true">'
+            f"{escape(point.city.name)}</text>"
+            if point.labelled
+            else ""
+        )
+        parts.append(
+            f'<a href="{escape(url(point.city.slug))}" aria-label="{label}"><circle '
+            f'cx="{point.x}" cy="{point.y}" r="{point.radius}"><title>{label}</title>'
+            f"</circle>{text}</a>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def story_count_label(count):
+    return ngettext("%(n)s story", "%(n)s stories", count) % {"n": intcomma(count)}
+
+
+def cities_html(cities):
+    """The map's list: a <li> per city, with its country and its number of stories."""
+    url = _city_url()
+    labels = {}
+    parts = []
+    for city in cities:
+        count = city.story_count
+        if count not in labels:
+            labels[count] = escape(story_count_label(count))
+        parts.append(
+            f'<li><a href="{escape(url(city.slug))}">{escape(city.name)}</a>, '
+            f"{escape(city.country.name)} · {labels[count]}</li>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped

@@ -123,7 +123,7 @@ def story_list(request, filterset):
     links = facets.Links(request.GET)
     query = links.query
     total = cached(request, f"count:{query}", lambda: facets.story_count(filterset))
-    page = paginate(request, filterset.qs.for_listing(), count=total)
+    page = paginate(request, facets.listing(filterset).for_listing(), count=total)
     facet_list, left_out = cached(
         request,
         f"facets:{query}",
@@ -328,8 +328,12 @@ def timeline_view(request, filterset):
     def compute():
         chosen = facets.selection(filterset)
         per_day = {facts.as_day(key): n for key, n in facets.counts("day", chosen)}
+        chart = timeline.chart(per_day)
         return {
-            "chart": timeline.chart(per_day),
+            "chart": chart,
+            # Markup for the bars and the table's rows: see browse/timeline.py.
+            "bars": timeline.bars_html(chart["bars"]),
+            "rows": timeline.rows_html(chart["bars"]),
             "undated": facets.undated_count(filterset, chosen),
         }
 
@@ -347,9 +351,13 @@ def map_view(request, filterset):
         cities = facets.cities_with_counts(facets.counts("city", chosen), "country")
         countries = [code for code, _, _ in facets.country_rows(chosen)]
         unmapped = dict(facets.counts("unmapped", chosen)).get("", 0)
+        drawing = maps.draw([(city, city.story_count) for city in cities], countries)
         return {
-            "map": maps.draw([(city, city.story_count) for city in cities], countries),
-            "cities": cities,
+            "map": drawing,
+            # Markup, not objects: kept in the cache, they are read back without unpickling
+            # thousands of rows.
+            "points": maps.points_html(drawing.pop("points")),
+            "cities": maps.cities_html(cities),
             "unmapped": unmapped,
         }
 
