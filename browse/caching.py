@@ -41,9 +41,14 @@ def archive_etag(request, *_args, **_kwargs):
     return f'"{settings.RELEASE}-{get_language()}-{archive_revision(request)}"'
 
 
-def cached(request, name, compute, timeout=3600, keep=None):
+PARTIAL_TIMEOUT = 60  # seconds a value missing what a later try may complete is kept
+
+
+def cached(request, name, compute, timeout=3600, complete=None):
     """`compute()`, kept in the cache until the archive changes (or `timeout` passes);
-    not kept when `keep(value)` is false (a value missing what a later try may complete).
+    only PARTIAL_TIMEOUT seconds when `complete(value)` is false (facets left out of a page
+    for want of time: a later try may count them, but not every request should pay for
+    trying).
 
     The archive changes when curators publish, so most requests can reuse the counts of an
     earlier one.
@@ -54,8 +59,9 @@ def cached(request, name, compute, timeout=3600, keep=None):
     value = cache.get(key)
     if value is None:
         value = compute()
-        if keep is None or keep(value):
-            cache.set(key, value, timeout)
+        if complete is not None and not complete(value):
+            timeout = PARTIAL_TIMEOUT
+        cache.set(key, value, timeout)
     return value
 
 
