@@ -227,6 +227,14 @@ def rebuild(indexes=True):
             for name, columns in FACET_INDEXES.items():
                 cursor.execute(f"CREATE INDEX {name} ON {FACET_TABLE} {columns}")
         if postgres:
+            # Statistics for every facet key (a day, a city), not only the 100 commonest, so
+            # that the planner sizes a selection from its key: misjudged, a day page walked
+            # every published story in date order looking for the day's (at a million
+            # stories, 0.9 s; 50 to 100 ms for most days with these statistics).
+            for column in ("facet", "key"):
+                cursor.execute(
+                    f"ALTER TABLE {FACET_TABLE} ALTER COLUMN {column} SET STATISTICS 2000"
+                )
             cursor.execute(f"ANALYZE {FACET_TABLE}")
             cursor.execute(f"ANALYZE {TOTAL_TABLE}")
 
