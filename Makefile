@@ -42,11 +42,14 @@ test-tools:
 	  echo '{}' > node_modules/@mdn/mdn-http-observatory/conf/hsts-preload.json
 
 ## Installs the test dependencies and runs every test, spread over one worker process per core
-## (pytest-xdist). worksteal: a worker that runs out of tests takes some of another's queue,
-## so the long fuzz tests do not end up queued behind each other on one worker while the
-## other idles (--dist load did that). pyproject.toml adds -ra, the summary of skips.
+## (pytest-xdist). --maxschedchunk 1: after a first share, each worker takes the next test in
+## pytest-django's order one at a time, so the long fuzz tests are not queued behind each
+## other on one worker while the other idles, and each worker still runs every transactional
+## test (live server, browser) after its other database tests: a transactional test empties
+## the tables at its end, the editor groups a migration made included, which --dist worksteal
+## broke by moving tests between queues. pyproject.toml adds -ra, the summary of skips.
 test: install-dev test-tools
-	$(BIN)/pytest -n auto --dist worksteal
+	$(BIN)/pytest -n auto --maxschedchunk 1
 
 lint: install-dev
 	$(BIN)/ruff check .
