@@ -57,16 +57,57 @@ def cached(request, name, compute, timeout=3600, complete=None):
     if len(key) > 200:
         key = hashlib.sha256(key.encode()).hexdigest()
     value = cache.get(key)
-    if value is None:
+    fresh = value is None
+    if fresh:
         value = compute()
-        if complete is not None and not complete(value):
-            timeout = PARTIAL_TIMEOUT
+    if complete is not None and not complete(value):
+        timeout = PARTIAL_TIMEOUT
+        request.partial_page = True  # and so is the page made with it: see cached_page()
+    if fresh:
         cache.set(key, value, timeout)
     return value
 
 
+PAGE_TIMEOUT = 3600  # seconds a whole page is kept (a change to the archive replaces it sooner)
+
+
+def cached_page(request, render):
+    """The response `render()` gives for this GET, kept whole in the cache until the archive
+    changes (its revision is in the key), as `cached()` keeps counts: a repeated request
+    reads one row (the revision) and the page, and renders nothing.
+
+    Only a plain public answer is kept: a 200 the view set no Cache-Control on (a staff
+    preview sets never-cache) and no cookie. A page made with something left out for want
+    of time is kept PARTIAL_TIMEOUT seconds, like that part. The key holds the language,
+    the release (the cache's VERSION: see archive/settings.py) and the whole path with its
+    query string.
+
+    Django's cache_page() cannot do this: its key is the URL and headers only, so it would
+    serve the page from before an editor's change until its timeout.
+    """
+    if request.method != "GET":
+        return render()
+    address = f"{get_language()}:{archive_revision(request)}:{request.get_full_path()}"
+    key = "page:" + hashlib.sha256(address.encode()).hexdigest()
+    response = cache.get(key)
+    if response is not None:
+        return response
+    response = render()
+    keep = (
+        response.status_code == 200
+        and not response.streaming
+        and not response.has_header("Cache-Control")
+        and not response.cookies
+    )
+    if keep:
+        partial = getattr(request, "partial_page", False)
+        cache.set(key, response, PARTIAL_TIMEOUT if partial else PAGE_TIMEOUT)
+    return response
+
+
 def public_page(view):
-    """GET/HEAD only, cacheable by anyone for MAX_AGE, revalidated with the archive's ETag.
+    """GET/HEAD only, cacheable by anyone for MAX_AGE, revalidated with the archive's ETag,
+    and kept whole on the server until the archive changes (`cached_page()`).
 
     Views wrapped in this must not touch the session, the user or the CSRF token, or
     Django adds `Vary: Cookie` and shared caches can no longer keep the page.
@@ -76,7 +117,7 @@ def public_page(view):
     @condition(etag_func=archive_etag)
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
+        response = cached_page(request, lambda: view(request, *args, **kwargs))
         # A view that set its own policy (a staff preview: never cache) keeps it.
         if not response.has_header("Cache-Control"):
             patch_cache_control(response, public=True, max_age=MAX_AGE)

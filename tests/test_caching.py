@@ -164,3 +164,35 @@ def test_public_page_varies_on_language_but_not_on_cookie(client, url):
 
 def test_page_names_its_language(client):
     assert b'<html lang="en-gb">' in client.get(reverse("browse:home")).content
+
+
+def test_a_withdrawn_story_leaves_the_kept_pages_at_once(client, seed_like):
+    """Pages are kept whole on the server, but under the archive's revision: the editor's
+    withdrawal changes it, so the very next request is answered afresh."""
+    story = factories.story("Cellist in Turin", cities=[City.objects.get(slug="turin")])
+    pages = [reverse("browse:list"), reverse("browse:city", args=["turin"]), "/stories/?q=cellist"]
+    for url in pages:
+        assert "Cellist in Turin" in client.get(url).text
+    assert client.get(story.get_absolute_url()).status_code == 200
+    story.status = Story.Status.WITHDRAWN
+    story.save()
+    for url in pages:
+        assert "Cellist in Turin" not in client.get(url).text
+    assert client.get(story.get_absolute_url()).status_code == 410
+
+
+def test_a_staff_preview_is_never_kept_for_visitors(editor_client):
+    draft = factories.story("Draft aria", status=Story.Status.DRAFT)
+    url = draft.get_absolute_url()
+    assert "Draft aria" in editor_client.get(url).text  # the preview
+    assert Client().get(url).status_code == 404
+    assert "Draft aria" in editor_client.get(url).text  # and not the visitor's 404
+
+
+def test_a_page_kept_for_visitors_is_the_same_for_a_signed_in_editor(editor_client):
+    url = reverse("browse:list") + "?city=florence"
+    visitors = Client().get(url)
+    assert visitors.templates  # rendered for the visitor...
+    editors = editor_client.get(url)
+    assert editors.templates == []  # ...and served from the cache to the editor
+    assert editors.content == visitors.content

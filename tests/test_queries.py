@@ -133,10 +133,24 @@ def test_story_page_stays_within_its_query_budget(client, django_assert_max_num_
         assert client.get(story.get_absolute_url()).status_code == 200
 
 
-def test_repeated_list_request_reuses_the_cached_counts(client, monkeypatch):
+def test_another_page_of_the_same_list_reuses_the_cached_counts(client, monkeypatch):
     url = reverse("browse:list") + ALL_FILTERS
     first = queries(client, url, 20, monkeypatch)
     with CaptureQueriesContext(connection) as again:
-        client.get(url)
+        assert client.get(url + "&page=1").status_code == 200
     # No facet or count queries (FACET_QUERIES, and the count).
     assert len(again) == first - FACET_QUERIES - 1 - UNSEARCHABLE_COUNT
+
+
+def test_repeated_request_reads_only_the_revision_and_renders_nothing(client, monkeypatch):
+    url = reverse("browse:list") + ALL_FILTERS
+    queries(client, url, 20, monkeypatch)
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as again:
+        repeated = client.get(url)
+    assert [query["sql"] for query in again] == [
+        "SELECT number FROM stories_archive_revision WHERE id = 1"
+    ]
+    assert repeated.templates == []  # served whole from the cache
+    assert repeated.content == first.content
+    assert repeated["ETag"] == first["ETag"]
