@@ -14,11 +14,13 @@ filters cleaned to, and the filters admit only visible rows (browse/filters.py).
 
 import calendar
 import datetime
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Count, Sum
 from django.http import QueryDict
 from django.urls import reverse
@@ -31,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from browse.budget import Deadline, OutOfTime, time_limit
 from stories import facts
 from stories.models import City, Country, FacetTotal, LinkedPost, Performer, Story, StoryFacet
+from stories.sample import SHARE, bucket, in_sample
 
 SHOWN = 10  # values listed as links in each facet
 SUGGESTED = 500  # values offered as typed-input suggestions (<datalist>)
@@ -43,6 +46,16 @@ class FacetValue:
     count: int
     url: str
     active: bool = False
+    estimated: bool = False  # `count` is an estimate from a sample (see Sample)
+
+    @property
+    def count_text(self):
+        """The count as the page writes it: "about 12,000" for an estimate, rounded to two
+        significant figures."""
+        if not self.estimated:
+            return str(self.count)
+        rounded = round(self.count, 2 - len(str(self.count))) if self.count >= 10 else self.count
+        return _("about %(count)s") % {"count": intcomma(rounded)}
 
 
 @dataclass
@@ -51,6 +64,7 @@ class Facet:
     title: str
     values: list = field(default_factory=list)
     total: int = 0
+    estimated: bool = False  # counted on a sample: see Sample
 
     @property
     def shown(self):
@@ -73,14 +87,15 @@ class Facet:
         in the options, and the cached facet stays small."""
         self.suggestions = mark_safe(  # noqa: S308 - every value is escaped
             "".join(
-                f'<option value="{escape(v.key)}" label="{escape(v.label)} ({v.count})"></option>'
+                f'<option value="{escape(v.key)}" '
+                f'label="{escape(v.label)} ({v.count_text})"></option>'
                 for v in self.values
             )
         )
         self.choices = mark_safe(  # noqa: S308 - every value is escaped
             "".join(
                 f'<option value="{escape(v.key)}"{" selected" if v.active else ""}>'
-                f"{escape(v.label)} ({v.count})</option>"
+                f"{escape(v.label)} ({v.count_text})</option>"
                 for v in self.values
             )
         )
@@ -153,6 +168,7 @@ class Selection:
     ids: object = None
     repeats: bool = False
     rows: bool = False  # `ids` reads the facet rows (else the stories, through the ORM)
+    counted: dict = None  # {facet: {key: count}} counted already (a sample's: see Sample)
 
     @property
     def everything(self):
@@ -215,6 +231,11 @@ def story_count(filterset):
 
 def counts(facet, chosen, limit=None, by_count=True):
     """[(key, count)] of `facet` over the chosen stories, busiest first (or by key)."""
+    if chosen.counted is not None:
+        found = chosen.counted.get(facet, {})
+        order = (lambda row: (-row[1], row[0])) if by_count else (lambda row: row[0])
+        rows = sorted(found.items(), key=order)
+        return rows[:limit] if limit else rows
     if chosen.everything:
         rows = FacetTotal.objects.filter(facet=facet).values_list("key", "total")
         order = ("-total", "key") if by_count else ("key",)
@@ -389,10 +410,21 @@ FACETS = [
 ]
 
 
-def build_facet(spec, filterset, links):
+def build_facet(spec, filterset, links, sample=None):
+    """The facet `spec` over the stories the other filters keep: counted exactly, or
+    estimated on `sample` when those stories are too many to count quickly (see Sample)."""
+    chosen = selection(filterset, spec.leaves_out or (spec.name,))
+    if sample is not None and not chosen.rows and not chosen.everything:
+        found = sample.found(chosen)
+        if found.size > ESTIMATE_ABOVE:
+            rows = spec.rows(found.selection)
+            return estimated_facet(spec, filterset, links, rows, found.ratio)
+    return exact_facet(spec, filterset, links, spec.rows(chosen))
+
+
+def exact_facet(spec, filterset, links, rows):
     selected = spec.selected_keys(filterset.active)
     facet = Facet(spec.name, spec.title)
-    rows = spec.rows(selection(filterset, spec.leaves_out or (spec.name,)))
     for position, (key, label, count) in enumerate(rows):
         active = key in selected
         # Links only for the values the page shows as links; the rest are suggestions.
@@ -403,21 +435,143 @@ def build_facet(spec, filterset, links):
     return facet
 
 
+def estimated_facet(spec, filterset, links, rows, ratio):
+    """A facet from the sample's counts (`rows`), each scaled up by `ratio` and marked as an
+    estimate. Only values that are surely among the busiest SHOWN are links, so an estimate
+    never shows a value near the top that an exact count would not: a value is a link when
+    its sample count, less MARGIN standard errors, is above the first value's not shown, plus
+    MARGIN standard errors. The others stay one typed word away, as suggestions."""
+    selected = spec.selected_keys(filterset.active)
+    facet = Facet(spec.name, spec.title, estimated=True)
+    by_count = spec.name != "month"  # months are listed in order, each shown
+    bar = None  # every value the page has room for is shown
+    if by_count and len(rows) > SHOWN:
+        first_left_out = rows[SHOWN][2]
+        bar = first_left_out + MARGIN * math.sqrt(first_left_out)
+    for position, (key, label, count) in enumerate(rows):
+        active = key in selected
+        sure = position < SHOWN and (bar is None or count - MARGIN * math.sqrt(count) > bar)
+        url = spec.url(links, key, active) if sure or active else ""
+        value = FacetValue(key, label, round(count * ratio), url, active, estimated=True)
+        facet.values.append(value)
+    facet.total = len(facet.values)
+    facet.write_options()
+    # Shown: the sure values, in order, and any selected value.
+    facet.values = [value for value in facet.values if value.url]
+    return facet
+
+
+# Estimated counts (issue 11). Over a selection the facet rows cannot give (words, or two
+# named filters), counting a facet reads the rows of every chosen story: a common word
+# chooses 140,000 of a million stories, and its facets take 300 ms and more. A facet over
+# more than ESTIMATE_ABOVE stories is counted instead on the chosen stories within a fixed
+# sample of the archive (stories/sample.py: 2% of the stories, with partial indexes of their
+# own), and scaled up; the page marks each such count "about". The list's stories, its total
+# and its order stay exact; so does every facet over fewer stories, and every facet the facet
+# rows can count.
+
+ESTIMATE_ABOVE = 20_000  # stories
+SAMPLED_AT_MOST = 2_000  # stories of the sample a facet is counted on
+MARGIN = 3  # standard errors (see estimated_facet)
+
+
+@dataclass
+class Found:
+    """What the sample says of one selection: its stories in the sample (`selection`, with
+    their facets counted), the factor their counts are scaled by, and so the selection's
+    estimated size."""
+
+    selection: Selection
+    ratio: float
+
+    @property
+    def size(self):
+        return self.selection.counted["_stories"] * self.ratio
+
+
+class Sample:
+    """The published stories in the fixed sample (stories/sample.py), for one page.
+
+    A selection's stories in it are read once, with their hash bucket; beyond
+    SAMPLED_AT_MOST of them, those in the lowest buckets are kept, a smaller sample taken
+    the same way (the buckets below some bound), so that a common word costs what a rarer
+    one does. Each sample's ratio, published stories per published story in it, is read
+    from the sample's own index."""
+
+    def __init__(self, total):
+        self.total = total
+        self.ratios = {}
+        self.selections = {}
+
+    def found(self, chosen):
+        key = str(chosen.ids.query)
+        if key not in self.selections:
+            rows = chosen.ids.filter(in_sample()).values_list("pk", bucket())
+            stories = sorted(rows, key=lambda row: row[1])
+            bound = SHARE
+            if len(stories) > SAMPLED_AT_MOST:
+                bound = stories[SAMPLED_AT_MOST][1]
+                stories = [row for row in stories if row[1] < bound]
+            ids = [pk for pk, _ in stories]
+            self.selections[key] = Found(Selection(ids, counted=count_all(ids)), self.ratio(bound))
+        return self.selections[key]
+
+    def ratio(self, bound):
+        if bound not in self.ratios:
+            published = Story.objects.published().filter(in_sample(below=bound))
+            self.ratios[bound] = self.total / max(1, published.count())
+        return self.ratios[bound]
+
+
+def count_all(ids):
+    """{facet: {key: count}} of every facet over the stories `ids`, in one query; under
+    "_stories", how many they are."""
+    counted = {"_stories": len(ids)}
+    if ids:
+        rows = (
+            StoryFacet.objects.filter(story_id__in=ids, facet__in=[f.name for f in FACETS])
+            .values_list("facet", "key")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for facet, key, n in rows:
+            counted.setdefault(facet, {})[key] = n
+    return counted
+
+
+def story_sample():
+    """The sample, or None when the archive has too few stories to need one (one read of
+    the totals)."""
+    total = facts.total("story")
+    return Sample(total) if total > ESTIMATE_ABOVE else None
+
+
 def all_facets(filterset, links):
     """(the facets, the titles of those left out): the facets are counted in turn until the
     page's FACET_TIME_BUDGET runs out; those not counted by then are left out, and the page
-    names them. Counts from the totals take no time; over a selection, one index range each."""
+    names them. Counts from the totals take no time; over a selection, one index range each;
+    through the list's own query, exact up to ESTIMATE_ABOVE stories, estimated beyond."""
     deadline = Deadline(settings.FACET_TIME_BUDGET)
     built = []
     try:
         with time_limit(deadline):
+            sample = story_sample() if needs_sample(filterset) else None
             for spec in FACETS:
                 if deadline.left <= 0:
                     raise OutOfTime
-                built.append(build_facet(spec, filterset, links))
+                built.append(build_facet(spec, filterset, links, sample))
     except OutOfTime:
         pass
     return built, [str(spec.title) for spec in FACETS[len(built) :]]
+
+
+def needs_sample(filterset):
+    """Whether some facet of this list is counted through the list's own query."""
+    return any(
+        not (chosen := selection(filterset, spec.leaves_out or (spec.name,))).rows
+        and not chosen.everything
+        for spec in FACETS
+    )
 
 
 @dataclass
