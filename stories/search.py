@@ -303,6 +303,16 @@ FTS_TRIGGERS = {
         _published("OLD.story_id"),
         _refresh("OLD.story_id"),
     ),
+    # A performer written after the links that name it (foreign keys are checked at commit:
+    # a bulk load writes the performers it keeps in memory last).
+    "stories_story_fts_performer_insert": (
+        "stories_performer",
+        "INSERT",
+        "EXISTS (SELECT 1 FROM stories_story_performers sp WHERE sp.performer_id = NEW.id)",
+        _refresh(
+            "SELECT sp.story_id FROM stories_story_performers sp WHERE sp.performer_id = NEW.id"
+        ),
+    ),
     "stories_story_fts_performer_names": (
         "stories_performer",
         "UPDATE",

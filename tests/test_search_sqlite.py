@@ -4,7 +4,7 @@ The results themselves are tested on both databases in test_search.py."""
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +70,20 @@ def test_the_index_follows_every_kind_of_change(seed_like_with_hidden):
     assert stories[Story.Status.DRAFT].pk in rows
     assert "Salvatore Rizzo DJ and producer" in rows[turin.pk][3]
     assert "Bravissimi!" in rows[stories["sicily"].pk][5]
+
+
+def test_a_performer_written_after_its_links_is_in_the_index(seed_like_with_hidden):
+    """As a bulk load writes them: the links first, the performer at the end (foreign keys
+    are checked at commit)."""
+    turin = seed_like_with_hidden["turin"]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO stories_story_performers (story_id, performer_id) VALUES (%s, 9999)",
+            [turin.pk],
+        )
+        factories.performer("Salvatore Rizzo", pk=9999, role="cellist")
+    assert "Salvatore Rizzo cellist" in {row[0]: row for row in index_rows()}[turin.pk][3]
+    assert_index_is_current()
 
 
 def test_a_bulk_load_leaves_the_index_current_and_its_triggers_installed(tmp_path):
