@@ -54,7 +54,8 @@ def uses_full_text_search():
 
 
 def matching(queryset, words):
-    """Stories of `queryset` that match the visitor's words (every word must match)."""
+    """Stories of `queryset` that match the visitor's words, read as websearch_to_tsquery
+    reads them (every word must match; see `parse_websearch()`)."""
     if uses_full_text_search():
         query = SearchQuery(words, search_type="websearch", config=SEARCH_CONFIG)
         return queryset.filter(search_vector=query)
