@@ -996,3 +996,42 @@ class FacetPending(models.Model):
 
     def __str__(self):
         return f"story {self.story_id}"
+
+
+class FullTextDocument(models.TextField):
+    """The hidden column of an SQLite FTS5 table, named after the table: the one `MATCH`
+    (lookup `match`) and the ranking functions (`bm25()`) take."""
+
+
+@FullTextDocument.register_lookup
+class Match(models.Lookup):
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class StorySearchDocument(models.Model):
+    """A published story's row in the SQLite full-text index, the FTS5 table
+    `stories_story_fts` (migration 0013, SQLite only; stories/search.py keeps it). Unmanaged:
+    the model exists so that a story list can join the index (`search_document`) and rank by
+    it; nothing writes through it, and on PostgreSQL it has no table."""
+
+    story = models.OneToOneField(
+        Story,
+        primary_key=True,
+        db_column="rowid",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="search_document",
+    )
+    document = FullTextDocument(db_column="stories_story_fts")
+
+    class Meta:
+        managed = False
+        db_table = "stories_story_fts"
+
+    def __str__(self):
+        return f"search document of story {self.story_id}"

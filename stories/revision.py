@@ -54,11 +54,23 @@ def is_public(model):
     story's many-to-many links included) and LoadRecord, the log of bulk loads, which only
     the admin reads; and the facet tables (stories/facts.py), which public pages read but
     which only follow the public tables: the change that alters them has moved the revision
-    already."""
-    from stories.models import FacetPending, FacetTotal, LoadRecord, StoryFacet
+    already; so does SQLite's full-text index (StorySearchDocument, stories/search.py)."""
+    from stories.models import (
+        FacetPending,
+        FacetTotal,
+        LoadRecord,
+        StoryFacet,
+        StorySearchDocument,
+    )
 
     return not issubclass(
-        model, HistoricalChanges | LoadRecord | StoryFacet | FacetTotal | FacetPending
+        model,
+        HistoricalChanges
+        | LoadRecord
+        | StoryFacet
+        | FacetTotal
+        | FacetPending
+        | StorySearchDocument,
     )
 
 

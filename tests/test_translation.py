@@ -16,7 +16,7 @@ from simple_history.models import HistoricalChanges
 
 from browse import timeline
 from stories import workflow
-from stories.models import FacetPending, FacetTotal, StoryFacet
+from stories.models import FacetPending, FacetTotal, StoryFacet, StorySearchDocument
 from tests import factories
 
 # What makemessages reads: the code and the templates, copied so no file lands in the repo.
@@ -135,12 +135,14 @@ def test_admin_keeps_british_date_formats(admin_client):
 
 
 # The archive's own models; django-simple-history derives its Historical* models from them.
-# The facet tables (stories/facts.py) are derived rows no person reads or edits: no admin, no
-# form, nothing to label.
+# The facet tables (stories/facts.py) and SQLite's search index (stories/search.py) are
+# derived rows no person reads or edits: no admin, no form, nothing to label.
 STORIES_MODELS = [
     model
     for model in apps.get_app_config("stories").get_models()
-    if not issubclass(model, HistoricalChanges | StoryFacet | FacetTotal | FacetPending)
+    if not issubclass(
+        model, HistoricalChanges | StoryFacet | FacetTotal | FacetPending | StorySearchDocument
+    )
 ]
 
 

@@ -10,9 +10,11 @@ from their own definitions at the end (as pg_restore does), which checks them al
 pass. Everything happens in one transaction: any refusal leaves the database as it was.
 
 Bulk loads skip model save() methods, signals and per-row history; each leaves one
-LoadRecord instead. Derived data is not computed in the load's transaction: the stories'
-search vectors are left empty, and the commands fill them in after the commit, in batches
-(`stories.search.index_missing_vectors()`), while the site already serves the archive.
+LoadRecord instead. PostgreSQL's search vectors are not computed in the load's transaction:
+they are left empty, and the commands fill them in after the commit, in batches
+(`stories.search.index_missing_vectors()`), while the site already serves the archive. On
+SQLite the full-text index's triggers are dropped for the load and the index rebuilt at its
+end, in its transaction.
 
 The rest of the loader, by concern: `plan` (how records of a model become rows), `loaders`
 (a field's JSON value to the value inserted), `copy` (COPY's text format and the writer
@@ -150,6 +152,8 @@ class BulkLoader:
             pause_search_triggers()
             facts.pause_triggers()
             self.writer = CopyWriter(connection)
+        else:
+            pause_search_triggers()  # the full-text index's; finish() rebuilds the index
 
     def abandon(self):
         """Stop the COPY thread after a refusal; the transaction is being rolled back."""
@@ -308,8 +312,11 @@ class BulkLoader:
                 for table in sorted({buffer.table for buffer in self.buffers}):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
         else:
-            # The facet triggers noted every published story; counting them all at once is
-            # quicker than one by one.
+            # The search triggers `start()` dropped come back, and the full-text index is
+            # built in one statement: quicker than rewriting a story's row at each of its
+            # links and posts. The facet triggers noted every published story; counting
+            # them all at once is quicker than one by one.
+            resume_search_triggers()
             facts.rebuild()
         return Counter({plan.label: plan.count for plan in self.plans.values()})
 

@@ -17,7 +17,7 @@ def index_after_load(command):
     long it took. The archive is already loaded (and served) by then, so an interruption only
     leaves some stories unsearchable: the error says how to finish."""
     if not uses_full_text_search():
-        return  # SQLite has no stored search index: stories are searchable at once
+        return  # SQLite: the load rebuilt its full-text index before committing
     command.stdout.flush()  # the load's own line first, while the index fills in
     started = time.monotonic()
     try:

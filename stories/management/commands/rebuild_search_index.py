@@ -8,6 +8,7 @@ from stories.management.search_index import FINISH, missing, stories
 from stories.search import (
     index_missing_vectors,
     rebuild_all_vectors,
+    rebuild_fts_index,
     uses_full_text_search,
 )
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         "Fill in the full-text search vectors of the stories that have none (PostgreSQL), as "
         "load_archive and generate_archive do after a bulk load; run it to finish an "
         "interrupted run. Batches commit one by one while the site serves. With --all, "
-        "recompute every story's vector."
+        "recompute every story's vector. On SQLite, rebuild the FTS5 index of the published "
+        "stories in one transaction (the options do not apply)."
     )
 
     def add_arguments(self, parser):
@@ -52,9 +54,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, every_story, workers, batch_size, **options):
         if not uses_full_text_search():
+            # SQLite: one statement rebuilds the whole FTS5 index (seconds at 100,000).
+            started = time.monotonic()
+            count = rebuild_fts_index()
             self.stdout.write(
-                "Nothing to do: there is no stored search index on SQLite (search reads the "
-                "stories directly)."
+                gettext("Search index: %(stories)s recomputed in %(seconds).1f s.")
+                % {"stories": stories(count), "seconds": time.monotonic() - started}
             )
             return
         index = rebuild_all_vectors if every_story else index_missing_vectors
