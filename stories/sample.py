@@ -4,7 +4,7 @@ A story is in the sample when a multiplicative hash of its id falls below SHARE:
 last 16 bits times an odd constant, modulo 2^16, a permutation of those bits that spreads
 consecutive ids (stories loaded together, a busy week) evenly in and out of the sample. The
 same integer arithmetic on both databases; on PostgreSQL the partial indexes of migration
-0013 say it in the same words, and the planner matches them.
+0014 say it in the same words, and the planner matches them.
 """
 
 from django.db.models import BooleanField, IntegerField

@@ -23,7 +23,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stories", "0012_facts"),
+        ("stories", "0013_story_fts_sqlite"),
     ]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
