@@ -476,7 +476,7 @@ def estimated_facet(spec, filterset, links, rows, ratio, total=None):
 # and its order stay exact; so does every facet over fewer stories, and every facet the facet
 # rows can count.
 
-ESTIMATE_ABOVE = 20_000  # stories
+ESTIMATE_ABOVE = 5_000  # stories: counting exactly costs about 20 µs a story and facet on SQLite
 SAMPLED_AT_MOST = 2_000  # stories of the sample a facet is counted on
 MARGIN = 3  # standard errors (see estimated_facet)
 
