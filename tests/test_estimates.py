@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
+from django.utils import timezone
 
 from browse import facets
 from browse.filters import filter_stories
@@ -42,38 +43,50 @@ def test_the_database_and_python_agree_on_the_sample():
     assert 0 < len(smaller) < len(IN_SAMPLE)
 
 
-def plan(queryset, *, bitmaps=True):
-    """EXPLAIN with only the plans that read an index by itself (and bitmap scans, if
-    `bitmaps`): on a handful of rows the planner would otherwise read the table, or any
-    index, at the same cost; here it must find an index that answers the query."""
+def archive_of(count):
+    """`count` published stories written in one statement ("Balcony aria" in each), and
+    fresh statistics: the planner then chooses between indexes by what it knows of the table,
+    as at scale. On a handful of rows every plan costs about the same, and which one wins
+    turns on how many pages earlier tests' rolled-back rows left in the table files."""
+    published_at = timezone.now()
+    Story.objects.bulk_create(
+        Story(
+            title=f"Balcony aria {number}",
+            slug=f"balcony-aria-{number}",
+            status=Story.Status.PUBLISHED,
+            published_at=published_at,
+        )
+        for number in range(1, count + 1)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE stories_story")
+
+
+def plan(queryset):
+    """EXPLAIN, with the table read whole only if no index answers the query."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        if not bitmaps:
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
     return queryset.explain()
 
 
 @pytest.mark.postgres
 def test_the_sample_of_published_stories_is_read_from_its_index():
-    factories.story("In the sample", id=IN_SAMPLE[0])
+    archive_of(4000)
     published = Story.objects.published()
     everyone = published.filter(sample.in_sample()).order_by().values("pk")
-    assert "Index Only Scan using stories_story_sample" in plan(everyone, bitmaps=False)
+    assert re.search(r"\bstories_story_sample\b", plan(everyone))
     smaller = published.filter(sample.in_sample(below=100)).order_by().values("pk")
-    assert "Index Only Scan using stories_story_sample" in plan(smaller, bitmaps=False)
+    assert re.search(r"\bstories_story_sample\b", plan(smaller))
 
 
 @pytest.mark.postgres
 def test_the_samples_matches_for_words_are_read_from_its_indexes():
     """At a million stories the planner reads stories_story_search_sample (docs/scaling.md);
-    on one row, either of the sample's indexes: both say the sample as the query does."""
-    factories.story("Balcony aria", id=IN_SAMPLE[0])
+    at a few thousand, either of the sample's indexes: both say the sample as the query
+    does. Without them it would read every match of the word, or the whole table."""
+    archive_of(4000)
     words = search.matching(Story.objects.published(), "balcony").filter(sample.in_sample())
-    assert re.search(
-        r"Bitmap Index Scan on stories_story_(search_)?sample\b",
-        plan(words.order_by().values("pk")),
-    )
+    assert re.search(r"\bstories_story_(search_)?sample\b", plan(words.order_by().values("pk")))
 
 
 def sampled_by(monkeypatch, condition):
