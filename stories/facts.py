@@ -32,6 +32,8 @@ from collections import Counter
 
 from django.db import connection, transaction
 
+from stories import sample
+
 STORY_TABLE = "stories_story"
 FACET_TABLE = "stories_storyfacet"
 TOTAL_TABLE = "stories_facettotal"
@@ -213,7 +215,7 @@ def rebuild(indexes=True):
             cursor.execute(f"TRUNCATE {FACET_TABLE}, {TOTAL_TABLE}, {PENDING_TABLE}")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         if indexes:
-            for name in FACET_INDEXES:
+            for name in (*FACET_INDEXES, *sample.FACET_INDEXES):
                 cursor.execute(f"DROP INDEX IF EXISTS {name}")
         else:
             for table in (FACET_TABLE, TOTAL_TABLE, PENDING_TABLE):
@@ -226,6 +228,8 @@ def rebuild(indexes=True):
         if indexes:
             for name, columns in FACET_INDEXES.items():
                 cursor.execute(f"CREATE INDEX {name} ON {FACET_TABLE} {columns}")
+            for statement in sample.FACET_INDEXES.values():  # migration 0015
+                cursor.execute(statement)
         if postgres:
             # Statistics for every facet key (a day, a city), not only the 100 commonest, so
             # that the planner sizes a selection from its key: misjudged, a day page walked

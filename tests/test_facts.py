@@ -254,3 +254,25 @@ def test_a_bulk_load_leaves_exact_totals_and_nothing_pending():
     generate_archive(200, seed=3)
     assert not FacetPending.objects.exists()
     assert kept_totals() == slow_totals()
+
+
+@pytest.mark.postgres
+def test_a_rebuild_leaves_the_indexes_the_migrations_made():
+    """A rebuild drops the facet rows' indexes around its insert and builds them again: the
+    same ones, the sample's partial indexes (browse/facets.py's estimates) among them."""
+    from django.db import connection
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'stories_storyfacet' ORDER BY indexname"
+            )
+            return cursor.fetchall()
+
+    before = indexes()
+    assert {"stories_storyfacet_sample", "stories_storyfacet_sample_story"} <= {
+        name for name, _ in before
+    }
+    facts.rebuild()
+    assert indexes() == before
