@@ -39,11 +39,16 @@ class CountedPaginator(Paginator):
             self.count = count
 
 
+def page_number(request):
+    """The page number `filtered` or `paged` has checked (1 if none)."""
+    form = PageForm(request.GET)
+    return (form.cleaned_data["page"] if form.is_valid() else None) or 1
+
+
 def paginate(request, queryset, count=None):
     """A page of `queryset`, at the page number `filtered` or `paged` has checked; one past
     the end is a 404."""
-    form = PageForm(request.GET)
-    number = (form.cleaned_data["page"] if form.is_valid() else None) or 1
+    number = page_number(request)
     try:
         return CountedPaginator(queryset, STORIES_PER_PAGE, count=count).page(number)
     except EmptyPage as exc:
@@ -123,7 +128,8 @@ def story_list(request, filterset):
     links = facets.Links(request.GET)
     query = links.query
     total = cached(request, f"count:{query}", lambda: facets.story_count(filterset))
-    page = paginate(request, facets.listing(filterset).for_listing(), count=total)
+    reach = page_number(request) * STORIES_PER_PAGE
+    page = paginate(request, facets.listing(filterset, reach).for_listing(), count=total)
     facet_list, left_out = cached(
         request,
         f"facets:{query}",

@@ -38,6 +38,10 @@ STORY_TABLE = "stories_story"
 FACET_TABLE = "stories_storyfacet"
 TOTAL_TABLE = "stories_facettotal"
 PENDING_TABLE = "stories_facetpending"
+SPAN_TABLE = "stories_facetspan"
+# The facets whose keys are wide enough for a date range to be counted from the spans
+# (FacetSpan): every story, a country (a fifth of the archive), a platform.
+SPAN_FACETS = ("story", "country", "platform")
 FACET_INDEXES = {
     # (The primary key, (story_id, facet, key), counts a facet over a set of stories from
     # the index alone: WHERE story_id IN (...) AND facet = ...)
@@ -153,27 +157,66 @@ def _sums(cursor, ids):
     return Counter({(facet, key): total for facet, key, total in cursor.fetchall()})
 
 
+def _span_select(where):
+    """(facet, key, kind, day, starts, ends) of the facet rows `where` (SQL over the rows)."""
+    facets = ", ".join(f"'{facet}'" for facet in SPAN_FACETS)
+    rows = f"FROM {FACET_TABLE} WHERE facet IN ({facets}) AND start_date IS NOT NULL AND {where}"
+    return (
+        "SELECT facet, key, kind, day, SUM(starts), SUM(ends) FROM ("
+        f"SELECT facet, key, kind, start_date AS day, 1 AS starts, 0 AS ends {rows} "
+        f"UNION ALL SELECT facet, key, kind, end_date, 0, 1 {rows}"
+        ") edges GROUP BY facet, key, kind, day"
+    )
+
+
+def _spans(cursor, ids):
+    cursor.execute(_span_select(f"story_id IN ({','.join(map(str, ids))})"))
+    return {tuple(row[:4]): (row[4], row[5]) for row in cursor.fetchall()}
+
+
 def _recompute(cursor, ids):
-    """Replace the facet rows of the stories `ids` and move the totals by the difference."""
+    """Replace the facet rows of the stories `ids` and move the totals and the spans by the
+    difference."""
     where = f"s.id IN ({','.join(map(str, ids))})"
-    before = _sums(cursor, ids)
+    before, spans_before = _sums(cursor, ids), _spans(cursor, ids)
     cursor.execute(f"DELETE FROM {FACET_TABLE} WHERE story_id IN ({','.join(map(str, ids))})")
     _insert_rows(cursor, where)
-    after = _sums(cursor, ids)
+    after, spans_after = _sums(cursor, ids), _spans(cursor, ids)
     delta = [
         (facet, key, after[facet, key] - before[facet, key])
         for facet, key in before.keys() | after.keys()
         if after[facet, key] != before[facet, key]
     ]
-    if not delta:
-        return
-    cursor.executemany(
-        f"INSERT INTO {TOTAL_TABLE} (facet, key, total) VALUES (%s, %s, %s) "
-        "ON CONFLICT (facet, key) DO UPDATE SET total = "
-        f"{TOTAL_TABLE}.total + excluded.total",
-        delta,
-    )
-    cursor.execute(f"DELETE FROM {TOTAL_TABLE} WHERE total = 0")
+    if delta:
+        cursor.executemany(
+            f"INSERT INTO {TOTAL_TABLE} (facet, key, total) VALUES (%s, %s, %s) "
+            "ON CONFLICT (facet, key) DO UPDATE SET total = "
+            f"{TOTAL_TABLE}.total + excluded.total",
+            delta,
+        )
+        cursor.execute(f"DELETE FROM {TOTAL_TABLE} WHERE total = 0")
+    moved = []
+    for span in spans_before.keys() | spans_after.keys():
+        starts_before, ends_before = spans_before.get(span, (0, 0))
+        starts_after, ends_after = spans_after.get(span, (0, 0))
+        if (starts_before, ends_before) != (starts_after, ends_after):
+            moved.append((*span, starts_after - starts_before, ends_after - ends_before))
+    if moved:
+        cursor.executemany(
+            f"INSERT INTO {SPAN_TABLE} (facet, key, kind, day, starts, ends) "
+            "VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (facet, key, kind, day) DO UPDATE SET "
+            f"starts = {SPAN_TABLE}.starts + excluded.starts, "
+            f"ends = {SPAN_TABLE}.ends + excluded.ends",
+            moved,
+        )
+        cursor.execute(f"DELETE FROM {SPAN_TABLE} WHERE starts = 0 AND ends = 0")
+
+
+def fill_spans(cursor):
+    """The spans from the facet rows, into an empty span table (rebuild(), migration 0016)."""
+    columns = "facet, key, kind, day, starts, ends"
+    cursor.execute(f"INSERT INTO {SPAN_TABLE} ({columns}) {_span_select('1 = 1')}")
 
 
 def is_up_to_date():
@@ -201,30 +244,33 @@ def bring_up_to_date():
             _recompute(cursor, ids[start : start + CHUNK])
 
 
-def rebuild(indexes=True):
+def rebuild(indexes=True, spans=True):
     """Every facet row and total from scratch, in the caller's transaction (bulk loads,
     the migration that creates the tables, `manage.py rebuild_facets`). On PostgreSQL the
     secondary index is dropped and rebuilt around the insert, as a bulk load does (not in the
     migration that creates the table: Django creates its index after the migration's
-    operations)."""
+    operations). `spans`: the spans too (not in that migration, which comes before theirs)."""
     postgres = connection.vendor == "postgresql"
     indexes = postgres and indexes
+    tables = [FACET_TABLE, TOTAL_TABLE, PENDING_TABLE] + ([SPAN_TABLE] if spans else [])
     with transaction.atomic(), connection.cursor() as cursor:
         if postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-            cursor.execute(f"TRUNCATE {FACET_TABLE}, {TOTAL_TABLE}, {PENDING_TABLE}")
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         if indexes:
             for name in (*FACET_INDEXES, *sample.FACET_INDEXES):
                 cursor.execute(f"DROP INDEX IF EXISTS {name}")
         else:
-            for table in (FACET_TABLE, TOTAL_TABLE, PENDING_TABLE):
+            for table in tables:
                 cursor.execute(f"DELETE FROM {table}")
         _insert_rows(cursor, "1 = 1")
         cursor.execute(
             f"INSERT INTO {TOTAL_TABLE} (facet, key, total) "
             f"SELECT facet, key, SUM(weight) FROM {FACET_TABLE} GROUP BY facet, key"
         )
+        if spans:
+            fill_spans(cursor)
         if indexes:
             for name, columns in FACET_INDEXES.items():
                 cursor.execute(f"CREATE INDEX {name} ON {FACET_TABLE} {columns}")
@@ -241,6 +287,8 @@ def rebuild(indexes=True):
                 )
             cursor.execute(f"ANALYZE {FACET_TABLE}")
             cursor.execute(f"ANALYZE {TOTAL_TABLE}")
+            if spans:
+                cursor.execute(f"ANALYZE {SPAN_TABLE}")
 
 
 def create_indexes_sql():
@@ -257,6 +305,28 @@ def total(facet, key=""):
         )
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+def spanned(facet, key, kind=None, after=None, before=None):
+    """How many published stories under (facet, key), of `kind` if given, cover some day
+    from `after` to `before` (either open): those starting by `before`, less those ending
+    before `after`, which started before it too. Two sums over the key's spans (at most a
+    row per kind and day), where counting its rows read a fifth of the archive."""
+    if facet not in SPAN_FACETS:
+        raise ValueError(f"no spans are kept of {facet!r}")
+    starts = "CASE WHEN day <= %s THEN starts ELSE 0 END" if before else "starts"
+    ends = "CASE WHEN day < %s THEN ends ELSE 0 END" if after else "0"
+    params = [value for value in (before, after) if value]
+    where, where_params = "facet = %s AND key = %s", [facet, key]
+    if kind:
+        where, where_params = where + " AND kind = %s", [*where_params, kind]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM({starts}), 0) - COALESCE(SUM({ends}), 0) "
+            f"FROM {SPAN_TABLE} WHERE {where}",
+            [*params, *where_params],
+        )
+        return int(cursor.fetchone()[0])  # (PostgreSQL sums bigints as numeric)
 
 
 def key_count(facet):

@@ -988,6 +988,26 @@ class FacetTotal(models.Model):
         return f"{self.facet}:{self.key} = {self.total}"
 
 
+class FacetSpan(models.Model):
+    """Of the published stories counted under one wide facet key (`facts.SPAN_FACETS`: every
+    story, a country, a platform), with one kind: how many start on `day`, and how many end
+    on it. A date range's stories are then two sums, not a walk through a country's rows:
+    those starting by its last day, less those ending before its first."""
+
+    pk = models.CompositePrimaryKey("facet", "key", "kind", "day")
+    facet = models.CharField(max_length=12)
+    key = models.CharField(max_length=20)
+    kind = models.CharField(max_length=20)
+    day = models.DateField()
+    starts = models.BigIntegerField()
+    ends = models.BigIntegerField()
+
+    def __str__(self):
+        return (
+            f"{self.facet}:{self.key} {self.kind} on {self.day}: {self.starts} in, {self.ends} out"
+        )
+
+
 class FacetPending(models.Model):
     """A story whose facet rows a change may have altered, noted by a trigger and consumed
     by `facts.bring_up_to_date()`."""

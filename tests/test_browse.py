@@ -369,3 +369,36 @@ def test_comma_separated_sorts_are_refused_as_before(client, seed_like):
     response = client.get(reverse("browse:list"), {"sort": "date,title"})
     assert response.status_code == 400
     assert "date,title is not one of the available choices" in response.content.decode()
+
+
+@pytest.mark.parametrize("sort", ["", "&sort=date", "&sort=title"])
+@pytest.mark.parametrize("filters", ["city=florence", "country=IT&kind=music"])
+def test_every_page_of_a_selection_is_the_whole_lists_page(client, filters, sort):
+    """A page in date order reads only the stories dated on or beyond the last one it
+    reaches (browse/facets.py, listing): page by page, the list is still every story once,
+    in order, ties on a day and undated stories included."""
+    import datetime
+
+    from stories.models import Story
+
+    florence = factories.city("Florence")
+    for number in range(47):
+        day = datetime.date(2020, 3, 10) + datetime.timedelta(days=number % 4)
+        factories.story(f"Story {number % 7} {number}", day=day, cities=[florence], kind="music")
+    for number in range(6):
+        factories.story(f"Undated {number}", cities=[florence], kind="music")
+    factories.story("Elsewhere", day=datetime.date(2020, 3, 11), kind="music")
+    everything = Story.objects.published().filter(cities=florence)
+    if sort == "&sort=title":
+        everything = everything.order_by("title", "pk")
+    elif sort:
+        everything = everything.oldest_first()
+    else:
+        everything = everything.newest_first()
+    listed = []
+    for number in (1, 2, 3):
+        page = client.get(f"/stories/?{filters}{sort}&page={number}")
+        assert page.status_code == 200
+        listed += [story.slug for story in page.context["stories"]]
+    assert listed == [story.slug for story in everything]
+    assert client.get(f"/stories/?{filters}{sort}&page=4").status_code == 404
