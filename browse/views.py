@@ -6,7 +6,7 @@ from functools import wraps
 
 from django import forms
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Max, Min, Prefetch, Q
+from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -31,12 +31,29 @@ class PageForm(forms.Form):
 
 
 class CountedPaginator(Paginator):
-    """A paginator told its count (from the cache) instead of asking the database."""
+    """A paginator told its count (from the cache) instead of asking the database.
+
+    Beyond the first DEFER_AFTER stories, a page's stories are found by their ids first
+    (a deferred join): the database skips the stories before the page in an index of the
+    order, where an OFFSET on whole rows read every skipped story from the table (page 3,000
+    of a million stories: 6.6 s with the table not in memory, 75 ms through the index)."""
+
+    DEFER_AFTER = 5 * STORIES_PER_PAGE
 
     def __init__(self, *args, count=None, **kwargs):
         super().__init__(*args, **kwargs)
         if count is not None:
             self.count = count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < self.DEFER_AFTER or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        top = min(bottom + self.per_page, self.count)
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        # (The same queryset, so the same order and prefetches, over the page's ids.)
+        return self._get_page(list(self.object_list.filter(pk__in=ids)), number, self)
 
 
 def page_number(request):

@@ -984,6 +984,13 @@ class FacetTotal(models.Model):
     key = models.CharField(max_length=20)
     total = models.BigIntegerField()
 
+    class Meta:
+        indexes = [
+            # A facet's busiest keys, as the unfiltered list shows them: the first 500 of
+            # 130,000 performers read in order, not sorted (24 to 46 ms at a million).
+            models.Index(fields=["facet", "-total", "key"], name="stories_facettotal_busiest"),
+        ]
+
     def __str__(self):
         return f"{self.facet}:{self.key} = {self.total}"
 

@@ -402,3 +402,29 @@ def test_every_page_of_a_selection_is_the_whole_lists_page(client, filters, sort
         listed += [story.slug for story in page.context["stories"]]
     assert listed == [story.slug for story in everything]
     assert client.get(f"/stories/?{filters}{sort}&page=4").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["", "sort=title&", "sort=date&", "q=aria&", "kind=music&"])
+def test_deep_pages_found_by_their_ids_first_are_the_lists_pages(client, query):
+    """Past the first pages, a page's stories are found by id in the order's index, then
+    read (a deferred join): the same stories, in the same order, as the list's slice."""
+    import datetime
+
+    from stories.models import Story
+
+    paginator = views.CountedPaginator
+    count = paginator.DEFER_AFTER + 2 * views.STORIES_PER_PAGE + 7
+    for number in range(count):
+        day = datetime.date(2020, 3, 10) + datetime.timedelta(days=number % 9)
+        factories.story(f"Aria {number % 13}", day=None if number % 11 == 0 else day, kind="music")
+    first_deferred = paginator.DEFER_AFTER // views.STORIES_PER_PAGE + 1
+    listed = []
+    for number in range(first_deferred - 1, first_deferred + 3):
+        page = client.get(f"/stories/?{query}page={number}")
+        assert page.status_code == 200
+        listed += [story.slug for story in page.context["stories"]]
+    whole = client.get(f"/stories/?{query}").context["filterset"].qs
+    assert Story.objects.count() == count
+    start = (first_deferred - 2) * views.STORIES_PER_PAGE
+    assert listed == [story.slug for story in whole[start:]]
+    assert len(listed) == 3 * views.STORIES_PER_PAGE + 7

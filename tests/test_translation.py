@@ -16,7 +16,7 @@ from simple_history.models import HistoricalChanges
 
 from browse import timeline
 from stories import workflow
-from stories.models import FacetPending, FacetTotal, StoryFacet, StorySearchDocument
+from stories.models import FacetPending, FacetSpan, FacetTotal, StoryFacet, StorySearchDocument
 from tests import factories
 
 # What makemessages reads: the code and the templates, copied so no file lands in the repo.
@@ -141,7 +141,13 @@ STORIES_MODELS = [
     model
     for model in apps.get_app_config("stories").get_models()
     if not issubclass(
-        model, HistoricalChanges | StoryFacet | FacetTotal | FacetPending | StorySearchDocument
+        model,
+        HistoricalChanges
+        | StoryFacet
+        | FacetTotal
+        | FacetSpan
+        | FacetPending
+        | StorySearchDocument,
     )
 ]
 
