@@ -224,15 +224,21 @@ def listing(filterset, reach=None):
     ids = chosen.ids
     sort = filterset.form.cleaned_data.get("sort")
     if reach and not chosen.repeats and sort in ([], None, ["date"]):
-        newest = not sort
-        day = F("start_date")
-        day = day.desc(nulls_last=True) if newest else day.asc(nulls_last=True)
-        edge = list(ids.order_by(day).values_list("start_date", flat=True)[reach - 1 : reach])
-        if edge and edge[0] is not None:
-            beyond = "start_date__gte" if newest else "start_date__lte"
-            ids = ids.filter(**{beyond: edge[0]})
+        ids = reaching(ids, reach, newest=not sort)
     stories = Story.objects.published().filter(pk__in=ids)
     return filterset.filters["sort"].filter(stories, sort)
+
+
+def reaching(rows, reach, newest=True):
+    """The facet rows `rows` (one per story) dated on or beyond the date of the `reach`-th
+    in date order, newest or oldest first, undated last: every story up to that place is
+    among them. All of them if that place is undated or beyond the last."""
+    day = F("start_date")
+    day = day.desc(nulls_last=True) if newest else day.asc(nulls_last=True)
+    edge = list(rows.order_by(day).values_list("start_date", flat=True)[reach - 1 : reach])
+    if not edge or edge[0] is None:
+        return rows
+    return rows.filter(**{"start_date__gte" if newest else "start_date__lte": edge[0]})
 
 
 def story_count(filterset):

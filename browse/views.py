@@ -231,6 +231,9 @@ def related_to(story):
         # thousands of stories to find six in a small city.
         facts.bring_up_to_date()
         ids = StoryFacet.objects.filter(facet="city", key__in=cities).values("story_id")
+        if len(cities) == 1:  # (one row per story: see facets.reaching)
+            # The story itself may be among the newest: one more.
+            ids = facets.reaching(ids, RELATED + 1)
         in_cities = others.filter(pk__in=ids)
         candidates += in_cities.newest_first().values_list(*ORDER)[:RELATED]
     if story.start_date:
@@ -295,6 +298,7 @@ def paginate_facet(request, facet, pk):
     facts.bring_up_to_date()
     key = str(pk)
     ids = StoryFacet.objects.filter(facet=facet, key=key).values("story_id")
+    ids = facets.reaching(ids, page_number(request) * STORIES_PER_PAGE)
     stories = Story.objects.published().filter(pk__in=ids).newest_first().for_listing()
     return paginate(request, stories, count=facts.total(facet, key))
 
@@ -318,6 +322,7 @@ def day_detail(request, day):
     # facet tables' day rows (one per published story and day it covers).
     key = day.isoformat()
     on_day = StoryFacet.objects.filter(facet="day", key=key).values("story_id")
+    on_day = facets.reaching(on_day, page_number(request) * STORIES_PER_PAGE, newest=False)
     stories = Story.objects.published().filter(pk__in=on_day).oldest_first().for_listing()
     page = paginate(request, stories, count=facts.total("day", key))
     days = FacetTotal.objects.filter(facet="day")

@@ -428,3 +428,39 @@ def test_deep_pages_found_by_their_ids_first_are_the_lists_pages(client, query):
     start = (first_deferred - 2) * views.STORIES_PER_PAGE
     assert listed == [story.slug for story in whole[start:]]
     assert len(listed) == 3 * views.STORIES_PER_PAGE + 7
+
+
+@pytest.mark.parametrize("page", ["city", "performer", "day"])
+def test_every_page_of_a_city_performer_or_day_is_the_whole_lists_page(client, page):
+    """These pages read only the stories dated on or beyond the last one a page reaches,
+    like the list's selections: page by page, still every story once, in order."""
+    import datetime
+
+    from stories.models import Story
+
+    florence, singer = factories.city("Florence"), factories.performer("A singer")
+    day = datetime.date(2020, 3, 14)
+    for number in range(45):
+        start = day - datetime.timedelta(days=number % 4)
+        end = day + datetime.timedelta(days=number % 3)
+        factories.story(
+            f"Story {number % 6} {number}",
+            start=start,
+            end=end,
+            cities=[florence],
+            performers=[singer],
+        )
+    for number in range(3):
+        factories.story(f"Undated {number}", cities=[florence], performers=[singer])
+    chosen = Story.objects.published()
+    url, whole = {
+        "city": ("/cities/florence/", chosen.newest_first()),
+        "performer": (f"/performers/{singer.slug}/", chosen.newest_first()),
+        "day": ("/on/2020-03-14/", chosen.filter(start_date__isnull=False).oldest_first()),
+    }[page]
+    listed = []
+    for number in (1, 2, 3):
+        response = client.get(f"{url}?page={number}")
+        assert response.status_code == 200
+        listed += [story.slug for story in response.context["page"].object_list]
+    assert listed == [story.slug for story in whole]

@@ -223,3 +223,28 @@ def test_post_text_is_shown_as_text_not_html(client):
     html = client.get(story.get_absolute_url()).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_related_stories_of_a_busy_city_are_its_newest_others(client):
+    """In a city with more stories than the page shows, the related ones are the newest
+    others, ties on a day broken by title (browse/views.py, related_to, reads only the
+    stories dated on or after the seventh newest)."""
+    from browse.views import RELATED, related_to
+    from stories.models import Story
+
+    turin = factories.city("Turin")
+    stories = [
+        factories.story(
+            f"Turin story {number % 5} {number}",
+            day=datetime.date(2020, 3, 10) + datetime.timedelta(days=number % 3),
+            cities=[turin],
+        )
+        for number in range(15)
+    ]
+    for story in (stories[2], stories[14]):  # among the newest, and among the oldest
+        others = Story.objects.published().exclude(pk=story.pk).newest_first()
+        expected = [other.title for other in others[:RELATED]]
+        assert [other.title for other in related_to(story)] == expected
+        html = get(client, story.get_absolute_url())
+        related = html[html.index('id="related-heading"') :]
+        assert all(title in related for title in expected)
