@@ -329,6 +329,32 @@ def spanned(facet, key, kind=None, after=None, before=None):
         return int(cursor.fetchone()[0])  # (PostgreSQL sums bigints as numeric)
 
 
+def newest_start(facet, key, reach, kind=None, before=None):
+    """The latest day on or after which at least `reach` published stories under (facet,
+    key), of `kind` if given, start, none of them after `before`; None if fewer start by
+    then. The stories a page of them newest first reaches start on or after it."""
+    if facet not in SPAN_FACETS:
+        raise ValueError(f"no spans are kept of {facet!r}")
+    where, params = "facet = %s AND key = %s AND starts > 0", [facet, key]
+    if kind:
+        where, params = where + " AND kind = %s", [*params, kind]
+    if before:
+        where, params = where + " AND day <= %s", [*params, before]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT day, SUM(starts) FROM {SPAN_TABLE} WHERE {where} "
+            "GROUP BY day ORDER BY day DESC",
+            params,
+        )
+        started = 0
+        while rows := cursor.fetchmany(100):
+            for day, starts in rows:
+                started += starts
+                if started >= reach:
+                    return day
+    return None
+
+
 def key_count(facet):
     """How many keys `facet` has among the published stories (visible cities, ...)."""
     with connection.cursor() as cursor:
