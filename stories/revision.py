@@ -57,6 +57,7 @@ def is_public(model):
     already; so does SQLite's full-text index (StorySearchDocument, stories/search.py)."""
     from stories.models import (
         FacetPending,
+        FacetSpan,
         FacetTotal,
         LoadRecord,
         StoryFacet,
@@ -69,6 +70,7 @@ def is_public(model):
         | LoadRecord
         | StoryFacet
         | FacetTotal
+        | FacetSpan
         | FacetPending
         | StorySearchDocument,
     )
