@@ -216,12 +216,13 @@ def selection(filterset, leave_out=()):
     return Selection(rows.values("story_id"), repeats=len(keys) > 1, rows=True)
 
 
-def listing(filterset, reach=None):
+def listing(filterset, reach=None, total=None):
     """The stories the filters keep, in the order asked for: for a selection the facet rows
     make (one city, country, performer or platform, with any kind and dates), their ids from
     the selection index rather than one EXISTS per story.
 
-    `reach`: how far down the list the page goes (its number times its length). In date
+    `reach`: how far down the list the page goes (its number times its length), `total`
+    the list's length if known. In date
     order, the stories read are then only those dated on or beyond the date of the story at
     that place, found in the facet rows' index: a country's 6,000 stories in a date range
     are otherwise each read from the story table, to keep the first 20 (1.1 s at a million
@@ -232,7 +233,8 @@ def listing(filterset, reach=None):
         return filterset.qs
     ids = chosen.ids
     sort = filterset.form.cleaned_data.get("sort")
-    if reach and not chosen.repeats and sort in ([], None, ["date"]):
+    wide = reach and (total is None or total > reach)  # (else the page reaches every story)
+    if wide and not chosen.repeats and sort in ([], None, ["date"]):
         start = newest_start(filterset.active, reach) if not sort else None
         ids = ids.filter(start_date__gte=start) if start else reaching(ids, reach, not sort)
     stories = Story.objects.published().filter(pk__in=ids)
@@ -255,10 +257,13 @@ def newest_start(active, reach):
     return start if start and (after is None or start >= after) else None
 
 
-def reaching(rows, reach, newest=True):
+def reaching(rows, reach, newest=True, total=None):
     """The facet rows `rows` (one per story) dated on or beyond the date of the `reach`-th
     in date order, newest or oldest first, undated last: every story up to that place is
-    among them. All of them if that place is undated or beyond the last."""
+    among them. All of them if that place is undated or beyond the last, or if they are
+    known to be no more than `reach` (`total`: then no query)."""
+    if total is not None and total <= reach:
+        return rows
     day = F("start_date")
     day = day.desc(nulls_last=True) if newest else day.asc(nulls_last=True)
     edge = list(rows.order_by(day).values_list("start_date", flat=True)[reach - 1 : reach])

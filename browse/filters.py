@@ -144,7 +144,7 @@ class StoryFilter(django_filters.FilterSet):
         label=_("City"),
     )
     country = NaturalKeyFilter(
-        queryset=Country.objects.visible(),
+        queryset=Country.objects.counted(),
         key="code",
         noun=_("country"),
         method="filter_country",

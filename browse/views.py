@@ -79,12 +79,19 @@ def filtered(view):
 
     @wraps(view)
     def wrapper(request):
+        # Counts start from the latest edit (stories/facts.py); so does the country filter's
+        # check, which reads the totals: brought up to date before it when a country is
+        # named, after the other checks otherwise (a 400 needs no counts).
+        checks_totals = "country" in request.GET
+        if checks_totals:
+            facts.bring_up_to_date()
         filterset = filter_stories(request.GET)
         page_form = PageForm(request.GET)
         filters_valid, page_valid = filterset.is_valid(), page_form.is_valid()
         if not (filters_valid and page_valid):
             return invalid_filters(request, filterset, page_form)
-        facts.bring_up_to_date()  # counts start from the latest edit (stories/facts.py)
+        if not checks_totals:
+            facts.bring_up_to_date()
         return view(request, filterset)
 
     return wrapper
@@ -146,7 +153,7 @@ def story_list(request, filterset):
     query = links.query
     total = cached(request, f"count:{query}", lambda: facets.story_count(filterset))
     reach = page_number(request) * STORIES_PER_PAGE
-    page = paginate(request, facets.listing(filterset, reach).for_listing(), count=total)
+    page = paginate(request, facets.listing(filterset, reach, total).for_listing(), count=total)
     facet_list, left_out = cached(
         request,
         f"facets:{query}",
@@ -298,9 +305,10 @@ def paginate_facet(request, facet, pk):
     facts.bring_up_to_date()
     key = str(pk)
     ids = StoryFacet.objects.filter(facet=facet, key=key).values("story_id")
-    ids = facets.reaching(ids, page_number(request) * STORIES_PER_PAGE)
+    total = facts.total(facet, key)
+    ids = facets.reaching(ids, page_number(request) * STORIES_PER_PAGE, total=total)
     stories = Story.objects.published().filter(pk__in=ids).newest_first().for_listing()
-    return paginate(request, stories, count=facts.total(facet, key))
+    return paginate(request, stories, count=total)
 
 
 def visible_or_404(queryset, slug):
@@ -322,9 +330,11 @@ def day_detail(request, day):
     # facet tables' day rows (one per published story and day it covers).
     key = day.isoformat()
     on_day = StoryFacet.objects.filter(facet="day", key=key).values("story_id")
-    on_day = facets.reaching(on_day, page_number(request) * STORIES_PER_PAGE, newest=False)
+    total = facts.total("day", key)
+    reach = page_number(request) * STORIES_PER_PAGE
+    on_day = facets.reaching(on_day, reach, newest=False, total=total)
     stories = Story.objects.published().filter(pk__in=on_day).oldest_first().for_listing()
-    page = paginate(request, stories, count=facts.total("day", key))
+    page = paginate(request, stories, count=total)
     days = FacetTotal.objects.filter(facet="day")
     near = cached(
         request,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -74,6 +75,16 @@ class CountryQuerySet(models.QuerySet):
             for through, path in story_country_paths()
         )
         return self.filter(_any_exists(links))
+
+    def counted(self):
+        """The visible countries, read from the facet totals (stories/facts.py), which name
+        exactly those: one index lookup a country, where `visible()` checks three paths of
+        links (95 ms for Italy at 100,000 stories on SQLite). The caller brings the totals
+        up to date first (`facts.bring_up_to_date()`)."""
+        totals = FacetTotal.objects.filter(
+            facet="country", key=Cast(OuterRef("pk"), models.CharField())
+        )
+        return self.filter(Exists(totals))
 
 
 class Country(models.Model):
