@@ -46,7 +46,8 @@ def _query_bucket(of):
     defines in Python (a call a row: 40,000 of them for a country's selection)."""
     if connection.vendor == "postgresql":
         return _bucket(of)
-    return f"(({of} % {BUCKETS}) * {MULTIPLIER}) % {BUCKETS}"
+    # (`%%`: Django reads the SQL as a format string, with the query's parameters.)
+    return f"(({of} %% {BUCKETS}) * {MULTIPLIER}) %% {BUCKETS}"
 
 
 # The facet rows of the stories in the sample (published ones only: only they have rows),

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from browse import facets
@@ -108,6 +109,22 @@ def test_the_samples_facet_rows_are_read_from_their_indexes():
     ids = [story_id for story_id, _ in chosen]
     assert ids and all(sample.contains(story_id) for story_id in ids)
     assert re.search(r"\bstories_storyfacet_sample_story\b", plan(facets.sampled_rows(ids)))
+
+
+@pytest.mark.parametrize("url", ["/stories/?q=balcony", "/stories/?kind=music&city=florence"])
+def test_the_sample_as_each_database_says_it_serves_pages(client, monkeypatch, url):
+    """The sample's own SQL (not a test's stand-in), through Django's cursor that records
+    queries, as the benchmark's does: estimated facets, the list exact."""
+    florence = factories.city("Florence")
+    for number in IN_SAMPLE + OUT_OF_SAMPLE:
+        factories.story(f"Balcony aria {number}", id=number, kind="music", cities=[florence])
+    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 0)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url)
+    assert page.status_code == 200
+    assert "<strong>8 stories</strong>" in page.text
+    assert page.context["by_name"]["city"].estimated
+    assert any(f"< {sample.SHARE}" in query["sql"] for query in queries.captured_queries)
 
 
 def sampled_by(monkeypatch, condition):
