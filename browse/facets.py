@@ -624,14 +624,20 @@ def count_all(ids):
 
 def sampled_rows(ids):
     """(facet, key, count) of every facet over the sampled stories `ids`."""
-    rows = StoryFacet.objects.filter(facet__in=[f.name for f in FACETS])
+    names = [spec.name for spec in FACETS]
     if connection.vendor == "postgresql":
         # Up to 2,000 ids as one array, not 2,000 parameters: quoting and splitting those
         # took 30 to 90 ms of Python a page.
         in_ids = '"stories_storyfacet"."story_id" = ANY(%s)'
+        rows = StoryFacet.objects.filter(facet__in=names)
         rows = rows.filter(RawSQL(in_ids, [list(ids)], output_field=BooleanField()))
     else:
-        rows = rows.filter(story_id__in=ids)
+        # SQLite, without statistics, would read every row of the six facets from the
+        # selection index (facet first) and test it for the ids: 130 ms at 100,000 stories.
+        # The unary + leaves it the primary key, by story: 19 ms.
+        in_facets = f'+"stories_storyfacet"."facet" IN ({", ".join(["%s"] * len(names))})'
+        rows = StoryFacet.objects.filter(story_id__in=ids)
+        rows = rows.filter(RawSQL(in_facets, names, output_field=BooleanField()))
     return (
         # (True of every sampled story: it lets PostgreSQL read the rows from the index of
         # the sample's rows by story, migration 0015.)
