@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:55432/scale1m \\
         .venv/bin/python bench/facet_estimates.py --markdown
 
-For each list URL (a common word; a word and a country; two named filters) it builds the
+For each list URL (a common word; a word and a country; a word and a kind; a kind and a
+performer; a country's dates; a kind) it builds the
 list's facets twice, through `browse.facets.all_facets`: as the page does (those over more
 than ESTIMATE_ABOVE stories estimated on the sample), then exactly (no estimate, no time
 budget). For every estimated facet it compares each value the page shows with its exact
@@ -38,7 +39,7 @@ from django.http import QueryDict  # noqa: E402
 from browse import facets  # noqa: E402
 from browse.filters import filter_stories  # noqa: E402
 from stories import facts  # noqa: E402
-from stories.models import Country  # noqa: E402
+from stories.models import Country, FacetTotal, Performer  # noqa: E402
 
 WORDS = ["neighbours", "balcony", "concert", "applause", "windows", "workout", "street"]
 
@@ -48,6 +49,18 @@ def urls():
     yield from (f"q={word}" for word in WORDS)
     yield from (f"q={word}&country={code}" for word in WORDS[:3] for code in countries)
     yield from (f"kind=music&q={word}" for word in WORDS[:2])
+    # Selections of the facet rows (estimated since the third stop): a kind beside one of its
+    # performers (the performer facet counts the whole kind), a country's dates, a kind.
+    performers = Performer.objects.visible().filter(stories__kind="music").distinct()
+    performers = performers.order_by("slug")
+    for performer in performers.values_list("slug", flat=True)[:2]:
+        yield f"kind=music&performer={performer}"
+    dates = "date_after=2020-04-01&date_before=2021-06-30"
+    busiest = FacetTotal.objects.filter(facet="country").order_by("-total", "key")
+    ids = [int(key) for key in busiest.values_list("key", flat=True)[:3]]
+    codes = Country.objects.filter(pk__in=ids).values_list("code", flat=True)
+    yield from (f"country={code}&{dates}" for code in [*countries, *sorted(codes)])
+    yield from ("kind=applause", "kind=music")
 
 
 def build(query):
@@ -111,9 +124,10 @@ def percent(value):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    parser.parse_args()
+    parser.add_argument("--only", help="only the queries holding this text (for example q=)")
+    options = parser.parse_args()
     facts.bring_up_to_date()
-    rows = [compare(query) for query in urls()]
+    rows = [compare(query) for query in urls() if not options.only or options.only in query]
     print(
         f"{facts.total('story'):,} published stories; {connection.vendor} "
         f"{connection.cursor().connection.info.server_version if connection.vendor == 'postgresql' else ''}; "  # noqa: E501
