@@ -8,6 +8,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY archive ./archive
 COPY browse ./browse
+COPY opendata ./opendata
 COPY stories ./stories
 COPY templates ./templates
 COPY static ./static

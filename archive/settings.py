@@ -234,6 +234,7 @@ INSTALLED_APPS = [
     "csp",
     "stories",
     "browse",
+    "opendata",
 ]
 
 MIDDLEWARE = [

@@ -6,7 +6,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from stories import search
+from stories import facts, search
 from stories.models import City, Country, LinkedPost, Performer, Story
 
 # The orders a visitor may ask for (`sort`); none given: best match first when words are
@@ -235,3 +235,15 @@ def filter_stories(data):
     number is not a filter: the views read it with their own PageForm.
     """
     return StoryFilter(data, queryset=Story.objects.published())
+
+
+def checked_filters(data):
+    """`filter_stories(data)`, checked (`is_valid()` has run: read `.form.errors` first).
+
+    The country filter's check reads the facet totals (a country is known while a published
+    story is in it), so they are brought up to date before it when a country is named."""
+    if "country" in data:
+        facts.bring_up_to_date()
+    filterset = filter_stories(data)
+    filterset.is_valid()
+    return filterset

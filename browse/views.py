@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from browse import facets, maps, timeline
 from browse.caching import cached, public_page
-from browse.filters import MAX_PAGE, SORTS, filter_stories
+from browse.filters import MAX_PAGE, SORTS, checked_filters
 from stories import facts, search
 from stories.models import City, FacetTotal, LinkedPost, Performer, Story, StoryFacet
 
@@ -79,18 +79,13 @@ def filtered(view):
 
     @wraps(view)
     def wrapper(request):
-        # Counts start from the latest edit (stories/facts.py); so does the country filter's
-        # check, which reads the totals: brought up to date before it when a country is
-        # named, after the other checks otherwise (a 400 needs no counts).
-        checks_totals = "country" in request.GET
-        if checks_totals:
-            facts.bring_up_to_date()
-        filterset = filter_stories(request.GET)
+        # Counts start from the latest edit (stories/facts.py): brought up to date after the
+        # checks (a 400 needs no counts), or before them by the country filter's own check.
+        filterset = checked_filters(request.GET)
         page_form = PageForm(request.GET)
-        filters_valid, page_valid = filterset.is_valid(), page_form.is_valid()
-        if not (filters_valid and page_valid):
+        if filterset.form.errors or not page_form.is_valid():
             return invalid_filters(request, filterset, page_form)
-        if not checks_totals:
+        if "country" not in request.GET:  # (else done by the check)
             facts.bring_up_to_date()
         return view(request, filterset)
 

@@ -496,6 +496,10 @@ class StoryQuerySet(models.QuerySet):
     def oldest_first(self):
         return self.order_by(*self.OLDEST_FIRST)
 
+    def newest_published_first(self):
+        """Newest in the archive first: by the time a story was first published (feeds)."""
+        return self.order_by(F("published_at").desc(), "-pk")
+
     def for_listing(self):
         """What a story card shows (places, performers), without a query per story."""
         return self.prefetch_related(
@@ -672,6 +676,13 @@ class Story(models.Model):
             # migration 0004: SQLite cannot index NULLS LAST but sorts NULLs last anyway.)
             models.Index(
                 "status", F("start_date").desc(), "title", name="stories_story_status_start"
+            ),
+            # Feeds: WHERE status = 'published' ORDER BY published_at DESC, id DESC LIMIT 50.
+            models.Index(
+                F("published_at").desc(),
+                F("id").desc(),
+                name="stories_story_published_newest",
+                condition=Q(status="published"),
             ),
             # Date-range overlap filters and day pages: start_date <= X AND end_date >= Y.
             models.Index(fields=["start_date", "end_date"], name="stories_story_date_range"),

@@ -25,7 +25,9 @@ to tell a hidden city from a missing one. The one difference by design: a withdr
 own address answers 410 (see test_story_visibility.py).
 """
 
+import csv
 import datetime
+import io
 import itertools
 import re
 import string
@@ -238,7 +240,12 @@ def hidden():
 
 
 def body_of(response):
-    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.streaming:  # (a stream is read once: kept for the next look)
+        if not hasattr(response, "streamed"):
+            response.streamed = b"".join(response.streaming_content)
+        content = response.streamed
+    else:
+        content = response.content
     return content.decode("utf-8", errors="replace")
 
 
@@ -278,6 +285,11 @@ def links_in(response, url):
         parser = Links()
         parser.feed(body)
         found += parser.found
+    elif "csv" in response.get("Content-Type", ""):
+        # A cell is one address or several, a line each (docs/opendata.md); commas are
+        # the cells' separators, not part of the addresses.
+        for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))):
+            found += [line for cell in row for line in cell.splitlines() if "://" in line]
     else:
         found += TEXT_LINK.findall(body)
     found += LINK_HEADER.findall(response.get("Link", ""))
