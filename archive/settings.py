@@ -12,6 +12,8 @@ DATABASE_STATEMENT_TIMEOUT  seconds (default 10; 0 turns it off): PostgreSQL can
                             statement of a web request (management commands have none); a
                             server that has not answered after this plus the connect timeout
                             is given up (see docs/deployment.md, "Database faults")
+ARCHIVE_CONTACT_EMAIL       the address /about/ gives for corrections and takedown requests
+                            (default: none; the page then says the archive has none yet)
 FACET_TIME_BUDGET           seconds (default 0.3): the database time the story list may spend
                             counting its facets; facets not counted by then are left out, and
                             the page names them (browse/budget.py)
@@ -101,6 +103,14 @@ def env_int(name, default, minimum=0):
         raise ImproperlyConfigured(
             f"{name} must be a whole number of at least {minimum}, not {raw!r}."
         )
+    return value
+
+
+def env_email(name):
+    """An e-mail address, or "" when unset."""
+    value = os.environ.get(name, "").strip()
+    if value and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+", value):
+        raise ImproperlyConfigured(f"{name} must be an e-mail address, not {value!r}.")
     return value
 
 
@@ -291,6 +301,7 @@ WSGI_APPLICATION = "archive.wsgi.application"
 DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2, whole=True)
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
+ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 
 # Raise when a deploy changes what a page shows for the same data (templates) or the shape

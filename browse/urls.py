@@ -31,4 +31,5 @@ urlpatterns = [
     path("on/<isodate:day>/", views.day_detail, name="day"),
     path("timeline/", views.timeline_view, name="timeline"),
     path("map/", views.map_view, name="map"),
+    path("about/", views.about, name="about"),
 ]

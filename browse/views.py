@@ -5,6 +5,7 @@ import datetime
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -181,6 +182,13 @@ def unsearchable_count(request, filterset):
         return 0
     published = Story.objects.published()
     return cached(request, "unsearchable", lambda: search.unindexed_story_count(published))
+
+
+@public_page
+def about(request):
+    """What the archive is, how it checks its stories, whom to ask, and its open data."""
+    context = {"contact_email": settings.ARCHIVE_CONTACT_EMAIL}
+    return render(request, "browse/about.html", context)
 
 
 @public_page

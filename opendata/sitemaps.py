@@ -43,7 +43,14 @@ class PageSitemap(ArchiveSitemap):
     """The pages without a key: home, the list, the cities, the timeline, the map, about."""
 
     def items(self):
-        return ["browse:home", "browse:list", "browse:cities", "browse:timeline", "browse:map"]
+        return [
+            "browse:home",
+            "browse:list",
+            "browse:cities",
+            "browse:timeline",
+            "browse:map",
+            "browse:about",
+        ]
 
     def location(self, item):
         return reverse(item)

@@ -273,7 +273,9 @@ class Links(HTMLParser):
                 self.found.append(value)
 
 
-TEXT_LINK = re.compile(r"""https?://testserver[^\s"'<>]*|(?<=["'>])/[^\s"'<>]*(?=["'<])""")
+# (Braces and backslashes are never part of an address: RFC 3986 has them percent-encoded;
+# BibTeX puts addresses in braces.)
+TEXT_LINK = re.compile(r"""https?://testserver[^\s"'<>{}\\]*|(?<=["'>])/[^\s"'<>{}\\]*(?=["'<])""")
 LINK_HEADER = re.compile(r"<([^>]+)>")
 
 
