@@ -239,6 +239,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "simple_history",
     "axes",
     # Its system checks catch settings left in django-csp 3's format.
@@ -302,6 +304,41 @@ DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2,
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
+
+# The JSON API (opendata/api.py): anonymous, JSON only, no session read (pages stay
+# cacheable). API_RATE_LIMIT: requests per address, "120/min" by default ("" turns it off);
+# API_PROXIES: how many proxies in front of the site add to X-Forwarded-For (0: the
+# address is REMOTE_ADDR's).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/min").strip() or None
+if API_RATE_LIMIT and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"API_RATE_LIMIT must read like 120/min (per s, min, hour or day), not {API_RATE_LIMIT!r}."
+    )
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": env_int("API_PROXIES", 0),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lockdown Solidarity Archive API",
+    "DESCRIPTION": (
+        "Read-only access to the archive's published stories, and the cities, countries "
+        "and performers they name. Stories take the story list's filters. Anonymous; "
+        "rate-limited per address (429 with Retry-After). See docs/opendata.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "ENUM_NAME_OVERRIDES": {
+        "StoryKindEnum": "stories.models.Story.Kind",
+        "PerformerKindEnum": "stories.models.Performer.Kind",
+        "PlatformEnum": "stories.models.LinkedPost.Platform",
+    },
+}
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 
 # Raise when a deploy changes what a page shows for the same data (templates) or the shape
