@@ -310,9 +310,10 @@ ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
 # API_PROXIES: how many proxies in front of the site add to X-Forwarded-For (0: the
 # address is REMOTE_ADDR's).
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/min").strip() or None
-if API_RATE_LIMIT and not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE_LIMIT):
+RATE = r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)"
+if API_RATE_LIMIT and not re.fullmatch(RATE, API_RATE_LIMIT):
     raise ImproperlyConfigured(
-        f"API_RATE_LIMIT must read like 120/min (per s, min, hour or day), not {API_RATE_LIMIT!r}."
+        f"API_RATE_LIMIT must read like 120/min (s, min, hour, day), not {API_RATE_LIMIT!r}."
     )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -4,14 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stories', '0017_facettotal_busiest'),
+        ("stories", "0017_facettotal_busiest"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='story',
-            index=models.Index(models.OrderBy(models.F('published_at'), descending=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status', 'published')), name='stories_story_published_newest'),
+            model_name="story",
+            index=models.Index(
+                models.OrderBy(models.F("published_at"), descending=True),
+                models.OrderBy(models.F("id"), descending=True),
+                condition=models.Q(("status", "published")),
+                name="stories_story_published_newest",
+            ),
         ),
     ]
