@@ -14,6 +14,10 @@ DATABASE_STATEMENT_TIMEOUT  seconds (default 10; 0 turns it off): PostgreSQL can
                             is given up (see docs/deployment.md, "Database faults")
 ARCHIVE_CONTACT_EMAIL       the address /about/ gives for corrections and takedown requests
                             (default: none; the page then says the archive has none yet)
+OAI_REPOSITORY_IDENTIFIER   the name in OAI-PMH identifiers, oai:<name>:<slug> (default
+                            lockdown-solidarity-archive); the archive's domain, set once
+API_RATE_LIMIT              requests a minute (120/min) or s, hour, day an address may make
+                            of the JSON API ("" turns the limit off)
 FACET_TIME_BUDGET           seconds (default 0.3): the database time the story list may spend
                             counting its facets; facets not counted by then are left out, and
                             the page names them (browse/budget.py)
@@ -304,6 +308,15 @@ DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2,
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
+# OAI-PMH identifiers read oai:<this>:<story slug> (opendata/oai.py): set it once, to the
+# archive's domain name, and never change it, or harvesters see every story as new.
+OAI_REPOSITORY_IDENTIFIER = os.environ.get(
+    "OAI_REPOSITORY_IDENTIFIER", "lockdown-solidarity-archive"
+).strip()
+if not re.fullmatch(r"[A-Za-z][A-Za-z0-9.-]*", OAI_REPOSITORY_IDENTIFIER):
+    raise ImproperlyConfigured(
+        "OAI_REPOSITORY_IDENTIFIER must be a name of letters, digits, dots and hyphens."
+    )
 
 # The JSON API (opendata/api.py): anonymous, JSON only, no session read (pages stay
 # cacheable). API_RATE_LIMIT: requests per address, "120/min" by default ("" turns it off);

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from opendata import api, citations, downloads, feeds, sitemaps
+from opendata import api, citations, downloads, feeds, oai, sitemaps
 
 app_name = "opendata"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
+    path("oai/", oai.endpoint, name="oai"),
     path("api/", api.endpoint(api.ApiRoot), name="api"),
     path("api/schema/", api.endpoint(SpectacularJSONAPIView), name="api-schema"),
     path("api/stories/", api.endpoint(api.StoryList), name="api-stories"),
