@@ -3,10 +3,10 @@ gates, caching and the rate limit."""
 
 import pytest
 from django.core.cache import cache
-from django.urls import reverse
 
 from stories.models import Story
 from tests import factories
+from tests.listing import listed_slugs
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,6 @@ def every_page(client, url):
         pages += 1
         url = page["next"]
     return found, pages
-
-
-def listed_slugs(client, query=""):
-    html = client.get(reverse("browse:list") + query).content.decode()
-    start = html.index('<section class="results"')
-    section = html[start : html.index("</section>", start)]
-    return [
-        part.split("/", 1)[0]
-        for part in section.split('href="/stories/')[1:]
-        if not part.startswith("?")
-    ]
 
 
 def test_the_root_names_every_collection(client):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from opendata.records import COLUMNS
 from stories.models import Story
 from tests import factories
+from tests.listing import listed_slugs
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +37,6 @@ def json_download(client, query=""):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     return json.loads(b"".join(response.streaming_content))
-
-
-def listed_slugs(client, query=""):
-    """The slugs the story list shows, in its order, over every page."""
-    html = client.get(reverse("browse:list") + query).content.decode()
-    start = html.index('<section class="results"')
-    section = html[start : html.index("</section>", start)]
-    return [
-        part.split("/", 1)[0]
-        for part in section.split('href="/stories/')[1:]
-        if not part.startswith("?")
-    ]
 
 
 @pytest.mark.parametrize(
