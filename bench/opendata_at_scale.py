@@ -108,10 +108,9 @@ def api_mixes(rng, count):
     cities = list(City.objects.visible().values_list("slug", flat=True)[:5000])
 
     def deep():
-        row = (
-            published.newest_first()
-            .values_list("start_date", "title", "pk")[rng.randrange(total // 2, total - 100)]
-        )
+        row = published.newest_first().values_list("start_date", "title", "pk")[
+            rng.randrange(total // 2, total - 100)
+        ]
         cursor = encode_cursor({"after": [row[0].isoformat() if row[0] else None, row[1], row[2]]})
         return f"/api/stories/?cursor={cursor}"
 
@@ -146,9 +145,7 @@ def main():
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
     if not options.skip_downloads:
-        country = (
-            Country.objects.counted().order_by("code").values_list("code", flat=True).first()
-        )
+        country = Country.objects.counted().order_by("code").values_list("code", flat=True).first()
         print("\n| download | rows | MB | s | rows/s | RSS MB before / highest / after |")
         print("| --- | ---: | ---: | ---: | ---: | --- |")
         for url in (

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from browse.caching import public_page
 from browse.filters import checked_filters
 from opendata.downloads import bad_filters
-from opendata.records import Addresses, story_records
+from opendata.records import Addresses, story_records, xml_text
 from stories.models import Story
 
 FEED_LENGTH = 50  # entries a feed gives
@@ -28,6 +28,12 @@ EPOCH = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
 
 
 class ArchiveAtomFeed(Atom1Feed):
+    def add_item(self, title, link, description, **kwargs):
+        # (Django's XML writer refuses control characters with an exception: a visitor's
+        # words, or a story loaded in bulk, may hold them.)
+        kwargs["categories"] = [xml_text(c) for c in kwargs.get("categories") or ()]
+        super().add_item(xml_text(title), link, xml_text(description), **kwargs)
+
     def latest_post_date(self):
         """The newest entry's time; for a feed with no entry, when the archive last published
         a story, not the time of the request (Django's default): the same request gets the
@@ -53,7 +59,7 @@ class StoriesFeed(Feed):
         return request.story_filters
 
     def title(self, filterset):
-        described = describe(filterset)
+        described = xml_text(describe(filterset))
         if not described:
             return _("Lockdown Solidarity Archive: newest stories")
         return _("Lockdown Solidarity Archive: newest stories, %(filters)s") % {

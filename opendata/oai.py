@@ -74,9 +74,10 @@ def q(tag, namespace=OAI):
 
 
 def sub(parent, tag, text=None, namespace=OAI, **attributes):
+    attributes = {name: records.xml_text(value) for name, value in attributes.items()}
     element = ET.SubElement(parent, q(tag, namespace), attributes)
     if text is not None:
-        element.text = text
+        element.text = records.xml_text(text)
     return element
 
 
@@ -95,7 +96,7 @@ def endpoint(request):
     try:
         verb, given = checked(arguments)
         for name, value in given.items():
-            request_element.set(name, value)
+            request_element.set(name, records.xml_text(value))
         request_element.set("verb", verb)
         facts.bring_up_to_date()
         VERB_HANDLERS[verb](root, request, given)

@@ -7,6 +7,8 @@ what a story's page shows: places, performers, posts and sources reach the publi
 through a published story.
 """
 
+import re
+
 from django.db.models import F
 from django.urls import reverse
 
@@ -226,6 +228,17 @@ def record(story, links, addresses):
         "published_at": iso(story["published_at"]),
         "updated_at": iso(story["updated_at"]),
     }
+
+
+# Characters XML 1.0 cannot hold, even escaped (C0 controls but tab, newline and carriage
+# return; lone surrogates; U+FFFE and U+FFFF).
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value):
+    """`value` as text an XML document can hold: what XML 1.0 cannot is dropped (a visitor's
+    words may hold anything; so may a story loaded in bulk)."""
+    return NOT_XML.sub("", str(value))
 
 
 def lines(values):

@@ -108,3 +108,8 @@ def test_pages_name_their_feed(client, seed_like, page, feed):
     assert 'type="application/atom+xml"' in html
     assert f'href="{feed}"' in html
     assert parsed(client, feed.removeprefix("/feed/"))
+
+
+def test_words_with_control_characters_give_a_well_formed_feed(client, seed_like):
+    feed = parsed(client, "?q=%01balcony%0B")
+    assert feed.feed.title.endswith("“balcony”")

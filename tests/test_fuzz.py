@@ -9,8 +9,10 @@ test reproduces it, since the examples depend on nothing but this file.
 """
 
 import datetime
+import json
 import os
 import re
+import xml.etree.ElementTree as ET
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -253,21 +255,46 @@ def client():
 ERROR_ID = re.compile(r'\bid="error_(\w+)"')
 
 
+def named_fields(response):
+    """The query parameters a 400 names: the form's error ids on a page, the `field:` lines
+    of a CSV download's or a feed's, the keys of the JSON download's or the API's."""
+    content_type = response.get("Content-Type", "")
+    body = response.content.decode()
+    if content_type.startswith("text/html"):
+        return set(ERROR_ID.findall(body))
+    if content_type.startswith("text/plain"):
+        return {line.split(":", 1)[0] for line in body.splitlines() if ":" in line}
+    found = json.loads(body)
+    return set(found.get("errors", found))
+
+
 def check(client, path, query=""):
     """Fails, naming the URL, on a 5xx or on a 400 that names no field it was given."""
     url = f"{path}?{query}" if query else path
     response = client.get(path, QUERY_STRING=query)
     status = response.status_code
+    if response.streaming:  # (a download: read to its end, as a client would)
+        b"".join(response.streaming_content)
     assert status < 500, f"{status} for GET {url!r}"
     if status == 400:
-        named = set(ERROR_ID.findall(response.content.decode()))
+        named = named_fields(response)
         given_names = set(QueryDict(query.encode("latin-1")))
         assert named, f"400 naming no field for GET {url!r}"
         assert named <= given_names, f"400 naming {named} for GET {url!r}"
     return status
 
 
-LIST_PAGES = ["/stories/", "/timeline/", "/map/"]
+# Every public address that reads the story list's filters (issue 12's downloads, feed and
+# API among them).
+LIST_PAGES = [
+    "/stories/",
+    "/timeline/",
+    "/map/",
+    "/stories/export.csv",
+    "/stories/export.json",
+    "/feed/",
+    "/api/stories/",
+]
 PAGED = ["/cities/florence/", "/performers/maurizio-marchini/", "/on/2020-03-14/"]
 
 
@@ -292,6 +319,12 @@ ROUTES = {
     "/cities/{}/": SEED_CITIES + HIDDEN,
     "/performers/{}/": SEED_PERFORMERS + HIDDEN,
     "/on/{}/": ["2020-03-14", "2020-02-30", *EDGE_DATES, "0000-01-01"],
+    "/stories/{}/cite.bib": SEED_STORIES + HIDDEN,
+    "/api/stories/{}/": SEED_STORIES + HIDDEN,
+    "/api/cities/{}/": SEED_CITIES + HIDDEN,
+    "/api/performers/{}/": SEED_PERFORMERS + HIDDEN,
+    "/api/countries/{}/": ["IT", "ES", "it", "XX", "ITA"],
+    "/sitemap-{}.xml": ["stories", "cities", "days", "pages"],
 }
 SEGMENTS = {route: segments(examples) for route, examples in ROUTES.items()}
 
@@ -308,3 +341,63 @@ def test_no_path_segment_gives_a_5xx(client, archive, route):
     request()
     assert len(statuses) >= SEGMENTS_PER_ROUTE
     assert 200 in statuses
+
+
+# OAI-PMH (issue 12): whatever the arguments, a 200 with the protocol's XML, never a 5xx.
+OAI_VALID = {
+    "verb": [
+        "Identify",
+        "ListMetadataFormats",
+        "ListSets",
+        "ListIdentifiers",
+        "ListRecords",
+        "GetRecord",
+        "listrecords",
+        "ListRecords ",
+    ],
+    "metadataPrefix": ["oai_dc", "oai_dc", "marc21", ""],
+    "identifier": [
+        "oai:lockdown-solidarity-archive:florence-nessun-dorma",
+        "oai:lockdown-solidarity-archive:fuzz-withdrawn",
+        "oai:lockdown-solidarity-archive:fuzz-draft",
+        "oai:lockdown-solidarity-archive:",
+        "oai:other:florence-nessun-dorma",
+    ],
+    "from": ["2020-01-01", "2020-01-01T00:00:00Z", "2020-02-30", "0001-01-01", "9999-12-31"],
+    "until": ["2030-01-01", "2030-01-01T00:00:00Z", "2020-01-01T25:00:00Z", "9999-12-31"],
+    "set": ["country", "kind", "country:IT", "kind:music", "country:", "planet:mars"],
+    "resumptionToken": ["", "x", "eyJ2ZXJiIjoiTGlzdFJlY29yZHMifQ:1abc:sig"],
+}
+OAI_NAMES = st.one_of(st.sampled_from(list(OAI_VALID)), st.text(max_size=12))
+OAI_VALUES = {name: st.sampled_from(values) for name, values in OAI_VALID.items()}
+
+
+@st.composite
+def oai_pair(draw):
+    name = draw(OAI_NAMES)
+    valid = name in OAI_VALID and draw(COIN)
+    return (name, draw(OAI_VALUES[name] if valid else VALUES))
+
+
+OAI_QUERIES = st.builds(
+    lambda pairs, how: encoded(pairs, how).encode("utf-8", "surrogatepass").decode("latin-1"),
+    st.lists(oai_pair(), max_size=5),
+    ENCODINGS,
+)
+
+
+def test_no_oai_request_gives_a_5xx_or_anything_but_the_protocols_xml(client, archive):
+    codes = []
+
+    @settings(fuzz, max_examples=QUERIES_PER_URL)
+    @given(query=OAI_QUERIES)
+    def request(query):
+        response = client.get("/oai/", QUERY_STRING=query)
+        assert response.status_code == 200, f"{response.status_code} for /oai/?{query!r}"
+        root = ET.fromstring(response.content)
+        assert root.tag == "{http://www.openarchives.org/OAI/2.0/}OAI-PMH", query
+        error = root.find("{http://www.openarchives.org/OAI/2.0/}error")
+        codes.append(error.get("code") if error is not None else "answer")
+
+    request()
+    assert "answer" in codes and "badVerb" in codes and "badArgument" in codes

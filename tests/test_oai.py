@@ -294,3 +294,9 @@ def test_a_deleted_record_names_no_place_only_its_story_links(client, seed_like)
     assert header.get("status") == "deleted"
     assert [s.text for s in header.findall("o:setSpec", NS)] == [f"kind:{gone.kind}"]
     assert b"Atlantis" not in client.get("/oai/", {"verb": "ListSets"}).content
+
+
+def test_arguments_with_control_characters_give_well_formed_xml(client, seed_like):
+    root = ask(client, verb="GetRecord", metadataPrefix="oai_dc", identifier="oai:\x00x:\x01")
+    assert error_of(root) == "idDoesNotExist"
+    assert error_of(ask(client, verb="\x00")) == "badVerb"
