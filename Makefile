@@ -10,17 +10,25 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
+# Installing again only when pyproject.toml changed (a stamp file a set of dependencies).
+install: $(STAMP)
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	touch $@
 
-install-dev: $(BIN)/python
+install-dev: $(STAMP)-dev
+$(STAMP)-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP)
 
-## Installs the site, migrates the SQLite database, loads the seed and serves on 127.0.0.1:8000.
+## Installs the site (once), migrates the SQLite database, loads the seed into an empty
+## archive (never over editors' changes) and serves on 127.0.0.1:$(PORT) (8000 unless
+## `make run PORT=8102`).
+PORT ?= 8000
 run: install
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(BIN)/python manage.py loaddata seed
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=1 $(BIN)/python manage.py load_seed
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## What the browser, validity, translation and shared-cache tests need: Debian's Chromium,
 ## gettext (makemessages runs xgettext) and redis-server, Java, the npm checkers.

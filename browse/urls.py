@@ -32,4 +32,5 @@ urlpatterns = [
     path("timeline/", views.timeline_view, name="timeline"),
     path("map/", views.map_view, name="map"),
     path("about/", views.about, name="about"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -6,13 +6,16 @@ from functools import wraps
 
 from django import forms
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Max, Min, Prefetch, Q, QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 from browse import facets, maps, timeline
 from browse.caching import cached, public_page
@@ -182,6 +185,13 @@ def unsearchable_count(request, filterset):
         return 0
     published = Story.objects.published()
     return cached(request, "unsearchable", lambda: search.unindexed_story_count(published))
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request):
+    """/favicon.ico, where browsers look without a <link rel="icon"> (the pages give one)."""
+    return FileResponse(open(finders.find("img/favicon.ico"), "rb"), content_type="image/x-icon")
 
 
 @public_page

@@ -45,6 +45,12 @@ from stories.models import (
 from stories.workflow import EDITABLE_BY_CONTRIBUTORS, can_edit_story
 
 
+# The archive's name on every admin page (issue 14: it said "Django administration").
+admin.site.site_header = _("Lockdown Solidarity Archive: curation")
+admin.site.site_title = _("Lockdown Solidarity Archive")
+admin.site.index_title = _("Stories, places, performers and sources")
+
+
 def current_story(obj):
     """The story as it is now, even when `obj` is an old version being restored."""
     if obj is None or not hasattr(obj, SIMPLE_HISTORY_REVERSE_ATTR_NAME):

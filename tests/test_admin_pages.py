@@ -862,3 +862,10 @@ def test_model_page(key, role, page, users, objects, stories):
         assert 'name="post"' not in page_text  # no confirm button
     else:
         raise AssertionError(f"unknown outcome {outcome}")
+
+
+def test_the_admin_is_named_after_the_archive(client, admin_client):
+    for page in (client.get("/admin/login/"), admin_client.get("/admin/")):
+        html = page.content.decode()
+        assert "Django administration" not in html and "Django site admin" not in html
+        assert "Lockdown Solidarity Archive" in html

@@ -347,16 +347,31 @@ def test_country_select_offers_the_countries_with_stories(client, seed_like):
     ]
 
 
-def test_sort_select_offers_the_three_orders_and_keeps_the_one_chosen(client, seed_like):
+def selected_sort(html):
+    return [attrs["value"] for attrs, _ in elements(html, "option") if "selected" in attrs]
+
+
+def test_sort_select_offers_each_order_once_and_keeps_the_one_chosen(client, seed_like):
     html = listing(client, "?sort=title")
     assert options(html, "sort") == [
-        ("", "Newest event first"),
+        ("", "Newest event first"),  # the default, once (issue 14: it was listed twice)
+        ("date", "Oldest event first"),
+        ("title", "Title, A to Z"),
+    ]
+    assert selected_sort(html) == ["title"]
+    assert selected_sort(listing(client)) == [""]
+    assert selected_sort(listing(client, "?sort=-date")) == [""]
+
+
+def test_with_words_the_sort_select_offers_best_match_first(client, seed_like):
+    html = listing(client, "?q=balcony")
+    assert options(html, "sort") == [
+        ("", "Best match first"),
         ("-date", "Newest event first"),
         ("date", "Oldest event first"),
         ("title", "Title, A to Z"),
     ]
-    selected = [attrs["value"] for attrs, _ in elements(html, "option") if "selected" in attrs]
-    assert selected == ["title"]
+    assert selected_sort(html) == []  # (the first option: best match)
 
 
 def test_words_without_a_sort_order_by_relevance(client, seed_like):

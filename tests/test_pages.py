@@ -248,3 +248,13 @@ def test_related_stories_of_a_busy_city_are_its_newest_others(client):
         html = get(client, story.get_absolute_url())
         related = html[html.index('id="related-heading"') :]
         assert all(title in related for title in expected)
+
+
+def test_the_site_has_its_own_icon_and_logo(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert "public" in response["Cache-Control"]
+    html = client.get("/about/").content.decode()
+    assert 'rel="icon"' in html and "img/logo.svg" in html

@@ -83,3 +83,19 @@ def test_loading_the_seed_twice_changes_nothing(seed):
     before = counts()
     call_command("loaddata", "seed", verbosity=0)
     assert counts() == before
+
+
+def test_load_seed_fills_an_empty_archive():
+    call_command("load_seed", verbosity=0)
+    assert Story.objects.published().count() == 6
+
+
+def test_load_seed_never_overwrites_an_editors_change(seed, capsys):
+    """`make run` loads the seed on every start: an edit to a seed story must survive it
+    (issue 14: loaddata put the seed's text back)."""
+    story = Story.objects.get(slug="florence-nessun-dorma")
+    story.title = "Edited by an editor"
+    story.save()
+    call_command("load_seed")
+    assert Story.objects.get(slug="florence-nessun-dorma").title == "Edited by an editor"
+    assert "the seed is not loaded again" in capsys.readouterr().out
