@@ -1,8 +1,10 @@
 """Home, story, city, performer, day, timeline and map pages."""
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -258,3 +260,6 @@ def test_the_site_has_its_own_icon_and_logo(client):
     assert "public" in response["Cache-Control"]
     html = client.get("/about/").content.decode()
     assert 'rel="icon"' in html and "img/logo.svg" in html
+    assert finders.find("img/logo.svg")
+    css = Path(finders.find("css/site.css")).read_text()
+    assert 'url("../img/logo.svg")' in css  # the mark before the archive's name
