@@ -419,6 +419,7 @@ def country_data(request, countries):
         {
             "code": country.code,
             "name": country.name,
+            "url": request.build_absolute_uri(f"{reverse('browse:list')}?country={country.code}"),
             "stories": counts.get(country.pk, 0),
             "stories_url": stories_url(request, "country", country.code),
         }

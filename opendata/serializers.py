@@ -87,6 +87,7 @@ class CitySerializer(serializers.Serializer):
 class CountrySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="ISO 3166-1 alpha-2")
     name = serializers.CharField()
+    url = serializers.URLField(help_text="The country's stories in the archive (the list)")
     stories = serializers.IntegerField(help_text="Published stories in the country")
     stories_url = serializers.URLField(help_text="Those stories in the API")
 

@@ -44,7 +44,6 @@ from stories.models import (
 )
 from stories.workflow import EDITABLE_BY_CONTRIBUTORS, can_edit_story
 
-
 # The archive's name on every admin page (issue 14: it said "Django administration").
 admin.site.site_header = _("Lockdown Solidarity Archive: curation")
 admin.site.site_title = _("Lockdown Solidarity Archive")

@@ -100,6 +100,7 @@ def test_places_and_performers_carry_their_counts_and_stories(client, seed_like)
     italy = get(client, "/api/countries/it/")
     assert italy["stories"] == 4
     assert italy["stories_url"] == "http://testserver/api/stories/?country=IT"
+    assert italy["url"] == "http://testserver/stories/?country=IT"
     assert get(client, italy["stories_url"])["count"] == 4
     madrid = get(client, "/api/cities/madrid/")
     assert (madrid["country"], madrid["stories"]) == ("ES", 1)
