@@ -485,3 +485,19 @@ def test_every_page_of_a_city_performer_or_day_is_the_whole_lists_page(client, p
         assert response.status_code == 200
         listed += [story.slug for story in response.context["page"].object_list]
     assert listed == [story.slug for story in whole]
+
+
+def test_posted_on_offers_the_platforms_published_posts_use_with_counts(client, seed_like):
+    """Issue 14: the menu offered every platform, even those no published post uses."""
+    factories.post(seed_like["turin"], platform="instagram", url="https://instagram.com/p/1")
+    hidden = factories.story("A draft", status="draft")
+    factories.post(hidden, platform="tiktok", url="https://tiktok.com/@a/video/1")
+    assert options(listing(client), "platform") == [
+        ("", "Any platform"),
+        ("twitter", "Twitter (2)"),
+        ("instagram", "Instagram (1)"),
+    ]
+    chosen = listing(client, "?platform=instagram")
+    assert ("instagram", "Instagram (1)") in options(chosen, "platform")
+    selected = [a["value"] for a, _ in elements(chosen, "option") if "selected" in a]
+    assert "instagram" in selected
