@@ -40,6 +40,7 @@ from stories.sample import FACET_STORY_ID, SHARE, STORY_ID, bucket, in_sample
 
 SHOWN = 10  # values listed as links in each facet
 SUGGESTED = 500  # values offered as typed-input suggestions (<datalist>)
+MENU_LIMIT = 200  # values a <select> offers; beyond, a box to type in with suggestions
 
 
 @dataclass

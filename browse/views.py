@@ -21,7 +21,15 @@ from browse import facets, maps, timeline
 from browse.caching import cached, public_page
 from browse.filters import MAX_PAGE, SORTS, checked_filters
 from stories import facts, search
-from stories.models import City, FacetTotal, LinkedPost, Performer, Story, StoryFacet
+from stories.models import (
+    City,
+    Country,
+    FacetTotal,
+    LinkedPost,
+    Performer,
+    Story,
+    StoryFacet,
+)
 
 STORIES_PER_PAGE = 20
 NEWEST_ON_HOME = 6
@@ -160,6 +168,8 @@ def story_list(request, filterset):
         complete=lambda built: not built[1],  # no facet left out
     )
     chips = facets.active_chips(filterset, links)
+    shown = [f for f in facet_list if f.values or (f.estimated and f.total)]
+    by_name = {facet.name: facet for facet in facet_list}
     context = {
         "unsearchable": unsearchable_count(request, filterset),
         "filterset": filterset,
@@ -169,12 +179,24 @@ def story_list(request, filterset):
         "stories": page.object_list,
         "facets": facet_list,
         "facets_left_out": left_out,
-        "by_name": {facet.name: facet for facet in facet_list},
+        "by_name": by_name,
+        "facets_shown": bool(shown),
+        # No story to count countries over (no result): the menu still offers every country
+        # a filter may name, without counts, rather than turning into a box to type in.
+        "country_choices": country_choices(by_name),
         "chips": chips,
         "chip_labels": ", ".join(chip.label for chip in chips),
         "query": query,
     }
     return render(request, "browse/story_list.html", context)
+
+
+def country_choices(by_name):
+    country = by_name.get("country")
+    if country is not None and country.values:
+        return []
+    countries = Country.objects.counted().order_by("name").values_list("code", "name")
+    return list(countries[: facets.MENU_LIMIT + 1])
 
 
 def unsearchable_count(request, filterset):

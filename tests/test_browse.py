@@ -501,3 +501,17 @@ def test_posted_on_offers_the_platforms_published_posts_use_with_counts(client, 
     assert ("instagram", "Instagram (1)") in options(chosen, "platform")
     selected = [a["value"] for a, _ in elements(chosen, "option") if "selected" in a]
     assert "instagram" in selected
+
+
+def test_with_no_result_the_country_menu_stays_and_nothing_to_narrow_is_said(client, seed_like):
+    """Issue 14: "Narrow down" stood empty and the Country menu became a box to type in."""
+    html = listing(client, "?q=nothingmatchesthisword")
+    assert options(html, "country") == [("", "Any country"), ("IT", "Italy"), ("ES", "Spain")]
+    assert "Two-letter code" not in html
+    assert "Nothing to narrow down: no story matches these filters." in html
+    assert "Nothing to narrow down" not in listing(client)
+
+
+def test_with_a_city_chosen_the_city_counts_say_what_they_mean(client, seed_like):
+    assert "Cities combine with “or”" in listing(client, "?city=florence")
+    assert "Cities combine with “or”" not in listing(client)
