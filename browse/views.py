@@ -2,13 +2,16 @@
 `visible()` of places, performers and posts, and is cacheable (see caching.py)."""
 
 import datetime
-from functools import wraps
+import operator
+import string
+from functools import reduce, wraps
 
 from django import forms
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Max, Min, Prefetch, Q, QuerySet
+from django.db.models import CharField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Cast, Substr, Upper
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -319,6 +322,68 @@ def city_detail(request, slug):
     city = visible_or_404(City.objects.select_related("country", "region"), slug)
     page = paginate_facet(request, "city", city.pk)
     return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
+
+
+PERFORMERS_PER_PAGE = 100
+INITIALS = [*string.ascii_uppercase, "#"]  # "#": names that start with anything else
+
+
+class PerformerIndexForm(PageForm):
+    letter = forms.ChoiceField(
+        label=gettext_lazy("Initial"),
+        choices=[("", ""), *((initial, initial) for initial in INITIALS)],
+        required=False,
+    )
+
+
+def counted_performers():
+    """The visible performers (those a published story names), each with `story_count`, from
+    the facet totals: one index lookup a performer."""
+    totals = FacetTotal.objects.filter(
+        facet="performer", key=Cast(OuterRef("pk"), CharField())
+    ).values("total")[:1]
+    return Performer.objects.annotate(story_count=Subquery(totals)).filter(story_count__gt=0)
+
+
+def with_initial(performers, letter):
+    if letter == "#":
+        return performers.exclude(
+            reduce(operator.or_, (Q(name__istartswith=i) for i in string.ascii_uppercase))
+        )
+    return performers.filter(name__istartswith=letter) if letter else performers
+
+
+@public_page
+def performer_list(request):
+    """The people and groups published stories name, A to Z, with their number of stories;
+    by initial (`letter`) and a page (`page`) at a time."""
+    form = PerformerIndexForm(request.GET)
+    if not form.is_valid():
+        return render(request, "400.html", {"page_form": form}, status=400)
+    facts.bring_up_to_date()
+    letter = form.cleaned_data["letter"]
+    performers = with_initial(counted_performers(), letter).order_by("name", "pk")
+    total = cached(request, f"performers:{letter}", performers.count)
+    number = form.cleaned_data["page"] or 1
+    try:
+        page = CountedPaginator(performers, PERFORMERS_PER_PAGE, count=total).page(number)
+    except EmptyPage as exc:
+        raise Http404(_("There is no such page.")) from exc
+    initials = cached(request, "performer-initials", performer_initials)
+    context = {"page": page, "letter": letter, "initials": initials, "total": total}
+    return render(request, "browse/performer_list.html", context)
+
+
+def performer_initials():
+    """[(initial, whether some visible performer's name starts with it)], A to Z and "#"."""
+    firsts = (
+        counted_performers()
+        .annotate(initial=Upper(Substr("name", 1, 1)))
+        .values_list("initial", flat=True)
+        .distinct()
+    )
+    present = {first if first and first in string.ascii_uppercase else "#" for first in firsts}
+    return [(initial, initial in present) for initial in INITIALS]
 
 
 @public_page

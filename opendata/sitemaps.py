@@ -47,6 +47,7 @@ class PageSitemap(ArchiveSitemap):
             "browse:home",
             "browse:list",
             "browse:cities",
+            "browse:performers",
             "browse:timeline",
             "browse:map",
             "browse:about",

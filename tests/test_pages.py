@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from browse import maps, views
+from stories import facts
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +264,37 @@ def test_the_site_has_its_own_icon_and_logo(client):
     assert finders.find("img/logo.svg")
     css = Path(finders.find("css/site.css")).read_text()
     assert 'url("../img/logo.svg")' in css  # the mark before the archive's name
+
+
+def test_the_performers_index_lists_who_published_stories_name_with_counts(client, seed_like):
+    hidden = factories.performer("Ghost Singer")
+    factories.story("A draft", status="draft", performers=[hidden])
+    html = get(client, reverse("browse:performers"))
+    assert '<a href="/performers/maurizio-marchini/">Maurizio Marchini</a>' in html
+    assert "Ghost Singer" not in html
+    assert '<h2 id="initial-1">' in html  # grouped by initial
+    assert " · 1 story</li>" in html
+    assert 'href="/performers/"' in get(client, "/")  # in the menu
+
+
+def test_the_performers_index_goes_by_initial_and_by_page(client, seed_like, monkeypatch):
+    html = get(client, reverse("browse:performers") + "?letter=M")
+    assert "Maurizio Marchini" in html and "Residents of Madrid" not in html
+    assert '<span aria-disabled="true">A</span>' in html  # no performer under A
+    monkeypatch.setattr(views, "PERFORMERS_PER_PAGE", 2)
+    first = get(client, reverse("browse:performers"))
+    assert 'href="?page=2" rel="next"' in first
+    assert client.get(reverse("browse:performers") + "?page=99").status_code == 404
+    response = client.get(reverse("browse:performers") + "?letter=zz")
+    assert response.status_code == 400
+    assert 'id="error_letter"' in response.content.decode()
+
+
+def test_the_performers_index_reads_a_fixed_number_of_queries(
+    client, seed_like, django_assert_max_num_queries
+):
+    for number in range(30):
+        factories.story(f"More {number}", performers=[factories.performer(f"Singer {number}")])
+    facts.bring_up_to_date()  # (what the editors' changes cost, once, is not the page's)
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("browse:performers")).status_code == 200
