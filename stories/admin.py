@@ -6,6 +6,8 @@ edited only by users with `stories.publish_story`, and a story that was ever pub
 never be deleted. Status changes go only through `stories.workflow`.
 """
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
@@ -149,6 +151,15 @@ class SourceArticleAdmin(HistoryAdmin):
     date_hierarchy = "published_on"
     prepopulated_fields = {"slug": ["outlet", "title"]}
 
+    def get_search_results(self, request, queryset, search_term):
+        """Also by the date as the admin shows it (issue 14): "16 March 2020", "March 2020",
+        "16 March", "2020-03-16", "2020"; the autocomplete of a story's sources included."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        day = published_on_matching(search_term)
+        if day is not None:
+            found |= queryset.filter(day)
+        return found, duplicates
+
     def get_deleted_objects(self, objs, request):
         """Django's deletion summary, with the stories that have been published and cite the
         sources as the protected objects: the delete page and the "delete selected" action
@@ -163,6 +174,31 @@ class SourceArticleAdmin(HistoryAdmin):
         )
         protected = [*protected, *(protecting_story(story) for story in keeping)]
         return deleted, counts, perms_needed, protected
+
+
+# The ways of writing a day the search understands, and what each pins down.
+DATE_FORMATS = [
+    ("%d %B %Y", ("year", "month", "day")),
+    ("%d %b %Y", ("year", "month", "day")),
+    ("%Y-%m-%d", ("year", "month", "day")),
+    ("%d/%m/%Y", ("year", "month", "day")),
+    ("%B %Y", ("year", "month")),
+    ("%b %Y", ("year", "month")),
+    ("%d %B", ("month", "day")),
+    ("%Y", ("year",)),
+]
+
+
+def published_on_matching(term):
+    """A condition on `published_on` for a search term that is a date, or None."""
+    term = " ".join(term.split())
+    for pattern, parts in DATE_FORMATS:
+        try:
+            day = datetime.datetime.strptime(term, pattern).date()
+        except ValueError:
+            continue
+        return Q(**{f"published_on__{part}": getattr(day, part) for part in parts})
+    return None
 
 
 def protecting_story(story):
@@ -464,6 +500,15 @@ class StoryAdmin(HistoryAdmin):
             "deleted": deleted_stories(Story),
         }
         return TemplateResponse(request, "admin/stories/story/deleted.html", context)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "sources":
+            # Said before the click (issue 14): publishing refused it only afterwards.
+            kwargs["help_text"] = _(
+                "Needed to publish: a story is published only with at least one source "
+                "article. A draft may be saved without one."
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -1,5 +1,7 @@
 """Who may do what in the admin, through the test client: every path checked on the server."""
 
+import datetime
+
 import pytest
 from django.db.models import ProtectedError
 from django.urls import reverse
@@ -262,3 +264,23 @@ def test_deleting_drafts_in_code_is_allowed():
     draft("Scrap")
     Story.objects.all().delete()
     assert not Story.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "term", ["16 March 2020", "16 mar 2020", "March 2020", "2020-03-16", "16/03/2020"]
+)
+def test_a_source_is_found_by_its_date_as_the_admin_shows_it(contributor_client, term):
+    """Issue 14: the seed's article was found by "article" or "2020", not "16 March 2020"."""
+    factories.source(slug="the-article", published_on=datetime.date(2020, 3, 16))
+    factories.source(slug="another", published_on=datetime.date(2021, 3, 16))
+    response = contributor_client.get(
+        reverse("admin:autocomplete"),
+        {"term": term, "app_label": "stories", "model_name": "story", "field_name": "sources"},
+    )
+    found = [r["text"] for r in response.json()["results"]]
+    assert found == ["Untitled article (16 March 2020)"]
+
+
+def test_the_story_form_says_a_source_is_needed_to_publish(editor_client):
+    page = editor_client.get(reverse("admin:stories_story_add")).content.decode()
+    assert "Needed to publish: a story is published only with at least one source" in page
