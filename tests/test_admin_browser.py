@@ -153,3 +153,39 @@ def test_editor_reverts_a_published_story_to_an_earlier_version(live_server, new
     reader.goto(f"{live_server.url}/stories/tenor-balcony/")
     expect(reader.locator("h1")).to_have_text("Tenor sings from his balcony")
     reader.context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_the_story_list_is_readable_at_desktop_and_tablet_widths(
+    live_server, new_context, width, artifacts_dir
+):
+    """Issue 14: at 1,280 px titles wrapped onto five lines and pushed the last columns off
+    screen. Every column's header is on screen at 1,280 px, a long title takes at most two
+    lines; on a tablet the table scrolls within the list, not the page."""
+    factories.user("editor", group="Editors")
+    cities = [factories.city(name) for name in ("Florence", "Turin", "Palermo", "Bologna")]
+    performers = [factories.performer(f"Performer number {n} of a long list") for n in range(4)]
+    for number in range(5):
+        factories.story(
+            "Neighbours across the whole courtyard give a long concert from their balconies "
+            f"and windows, with songs, instruments and applause, evening {number}",
+            cities=cities,
+            performers=performers,
+        )
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/stories/story/")
+    page.screenshot(path=str(artifacts_dir / f"admin-story-list-{width}.png"), full_page=True)
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.field-title a')).lineHeight)"
+    )
+    title = page.locator(".field-title a").first.bounding_box()
+    assert title["height"] <= 2 * line + 1
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= width, "the page scrolls sideways"
+    if width == 1280:
+        shown = page.locator("#changelist .results").bounding_box()
+        for column in ("performer_names", "post_count", "published_on"):
+            box = page.locator(f"th.column-{column}").bounding_box()
+            right = box["x"] + box["width"]
+            assert right <= shown["x"] + shown["width"] + 1, f"{column} is cut off"
