@@ -504,6 +504,9 @@ class CountryList(PublicAPIView):
 class CountryDetail(PublicAPIView):
     @extend_schema(responses=responses(CountrySerializer, 404), operation_id="countries_retrieve")
     def get(self, request, code):
+        if not (len(code) == 2 and code.isascii() and code.isalpha()):
+            # (Not a code: no query. A NUL byte in it was a 500 from PostgreSQL.)
+            raise Http404("No such country.")
         country = counted_countries().filter(code=code.upper()).first()
         if country is None:
             raise Http404("No such country.")

@@ -156,3 +156,8 @@ def test_the_schema_is_openapi_3_and_names_every_endpoint(client):
     parameters = {p["name"] for p in schema["paths"]["/api/stories/"]["get"]["parameters"]}
     filters = {"city", "country", "kind", "performer", "platform", "date_after", "date_before"}
     assert filters | {"q", "sort", "cursor", "page_size"} <= parameters
+
+
+@pytest.mark.parametrize("code", ["%00", "ITA", "1T", "%C3%89S"])
+def test_a_country_address_that_is_no_code_is_a_404(client, seed_like, code):
+    assert get(client, f"/api/countries/{code}/", 404) == {"detail": "No such country."}
