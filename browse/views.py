@@ -466,17 +466,23 @@ def as_date(value):
 @public_page
 @filtered
 def timeline_view(request, filterset):
-    query = facets.Links(request.GET).query
+    links = facets.Links(request.GET)
+    query = links.query
 
     def compute():
         chosen = facets.selection(filterset)
         per_day = {facts.as_day(key): n for key, n in facets.counts("day", chosen)}
         chart = timeline.chart(per_day)
+        dates = filterset.form.cleaned_data
         return {
             "chart": chart,
             # Markup for the bars and the table's rows: see browse/timeline.py.
             "bars": timeline.bars_html(chart["bars"]),
             "rows": timeline.rows_html(chart["bars"]),
+            "phone_rows": timeline.phone_html(
+                chart, links, dates.get("date_after"), dates.get("date_before")
+            ),
+            "phone_caption": timeline.phone_caption(chart),
             "undated": facets.undated_count(filterset, chosen),
         }
 
@@ -494,12 +500,18 @@ def map_view(request, filterset):
         cities = facets.cities_with_counts(facets.counts("city", chosen), "country")
         countries = [code for code, _, _ in facets.country_rows(chosen)]
         unmapped = dict(facets.counts("unmapped", chosen)).get("", 0)
-        drawing = maps.draw([(city, city.story_count) for city in cities], countries)
+        counted = [(city, city.story_count) for city in cities]
+        drawing = maps.draw(counted, countries)
+        phone = maps.draw(
+            counted, countries, maps.PHONE, maps.PHONE_LABELLED, radius=8, font_size=16
+        )
         return {
             "map": drawing,
+            "phone_map": phone,
             # Markup, not objects: kept in the cache, they are read back without unpickling
             # thousands of rows.
             "points": maps.points_html(drawing.pop("points")),
+            "phone_points": maps.points_html(phone.pop("points"), maps.HIT_RADIUS),
             "cities": maps.cities_html(cities),
             "unmapped": unmapped,
         }
