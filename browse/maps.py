@@ -28,12 +28,13 @@ OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
 WIDTH = 960
 HEIGHT = 640
 # A phone gets its own, taller drawing (site.css shows one or the other): 960 x 640 on a
-# 390-pixel screen made labels 5 pixels high and points 3 pixels wide. Shown 360 or so
-# pixels wide, this one's labels (16 units) come out at 12 pixels, and every point can be
-# tapped over at least 24 (HIT_RADIUS, an invisible circle behind it).
+# 390-pixel screen made labels 5 pixels high and points 3 pixels wide. Shown 358 pixels
+# wide (a 390-pixel screen less the page's margins), this one's labels (16 units) come out
+# at 12 pixels, and every point can be tapped over 30 (HIT_RADIUS, an invisible circle
+# behind it; still 24 on a 320-pixel screen).
 PHONE = (480, 640)
 PHONE_LABELLED = 8
-HIT_RADIUS = 16
+HIT_RADIUS = 20
 MIN_SPAN = 12.0  # degrees of longitude the map shows at least, so one city still has context
 PAD = 0.25  # of the cities' extent, added on every side
 LABELLED = 20  # the busiest cities get a name beside their point

@@ -284,7 +284,7 @@ def test_map_has_a_taller_drawing_for_phones_with_the_same_links_and_larger_targ
     assert wide.count("<a ") == phone.count("<a ") == 5
     # Behind each point, smaller than a 24-pixel target on a phone, an invisible one that is.
     assert phone.count('<circle class="hit"') == 5
-    assert 'r="16"' in phone
+    assert 'r="20"' in phone
     assert 'class="hit"' not in wide
 
 
