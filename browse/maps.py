@@ -27,6 +27,14 @@ from django.utils.translation import get_language, ngettext
 OUTLINES = settings.BASE_DIR / "static" / "map" / "countries-50m.json"
 WIDTH = 960
 HEIGHT = 640
+# A phone gets its own, taller drawing (site.css shows one or the other): 960 x 640 on a
+# 390-pixel screen made labels 5 pixels high and points 3 pixels wide. Shown 358 pixels
+# wide (a 390-pixel screen less the page's margins), this one's labels (16 units) come out
+# at 12 pixels, and every point can be tapped over 30 (HIT_RADIUS, an invisible circle
+# behind it; still 24 on a 320-pixel screen).
+PHONE = (480, 640)
+PHONE_LABELLED = 8
+HIT_RADIUS = 20
 MIN_SPAN = 12.0  # degrees of longitude the map shows at least, so one city still has context
 PAD = 0.25  # of the cities' extent, added on every side
 LABELLED = 20  # the busiest cities get a name beside their point
@@ -86,18 +94,19 @@ def country_shapes():
 class Projection:
     """Equirectangular, with longitude shrunk by the cosine of the middle latitude."""
 
-    def __init__(self, west, south, east, north):
+    def __init__(self, west, south, east, north, size=(WIDTH, HEIGHT)):
+        self.width, self.height = size
         self.k = math.cos(math.radians((south + north) / 2))
         # Widen or heighten the box to the drawing's proportions.
         width, height = (east - west) * self.k, north - south
-        if width / height < WIDTH / HEIGHT:
-            extra = (height * WIDTH / HEIGHT / self.k - (east - west)) / 2
+        if width / height < self.width / self.height:
+            extra = (height * self.width / self.height / self.k - (east - west)) / 2
             west, east = west - extra, east + extra
         else:
-            extra = ((east - west) * self.k * HEIGHT / WIDTH - height) / 2
+            extra = ((east - west) * self.k * self.height / self.width - height) / 2
             south, north = south - extra, north + extra
         self.west, self.south, self.east, self.north = west, south, east, north
-        self.scale = WIDTH / ((east - west) * self.k)
+        self.scale = self.width / ((east - west) * self.k)
 
     def __call__(self, lon, lat):
         return (lon - self.west) * self.k * self.scale, (self.north - lat) * self.scale
@@ -127,8 +136,8 @@ def outline_path(shape, project, tolerance=0.8):
     Natural Earth coastlines are close together, so this clips without visible change,
     and a far-off coastline collapses to a few points.
     """
-    low_x, high_x = -0.05 * WIDTH, 1.05 * WIDTH
-    low_y, high_y = -0.05 * HEIGHT, 1.05 * HEIGHT
+    low_x, high_x = -0.05 * project.width, 1.05 * project.width
+    low_y, high_y = -0.05 * project.height, 1.05 * project.height
     parts = []
     for ring in shape.rings:
         previous = None
@@ -171,6 +180,8 @@ class Point:
     y: float
     radius: float
     labelled: bool
+    # The name goes on the point's left where it would run off the drawing on its right.
+    label_left: bool = False
 
     @property
     def label(self):
@@ -183,6 +194,8 @@ class Point:
 
     @property
     def label_x(self):
+        if self.label_left:
+            return round(self.x - self.radius - 3, 1)
         return round(self.x + self.radius + 3, 1)
 
     @property
@@ -197,12 +210,12 @@ def numeric_code(alpha_2):
 
 
 @lru_cache(maxsize=32)
-def outlines(box, highlighted):
+def outlines(box, highlighted, size=(WIDTH, HEIGHT)):
     """The country outlines the area `box` (west, south, east, north) shows, each marked
     `has` when its numeric code is in `highlighted`. The costliest part of a drawing
     (a second for the whole world) depends only on these two, and a handful of areas
     serve most requests: every filter that finds no city gives the world."""
-    project = Projection(*box)
+    project = Projection(*box, size=size)
     west, south, east, north = project.west, project.south, project.east, project.north
     countries = []
     for shape in country_shapes():
@@ -215,10 +228,20 @@ def outlines(box, highlighted):
     return tuple(countries)
 
 
-def draw(cities_with_counts, highlighted_countries=()):
+def draw(
+    cities_with_counts,
+    highlighted_countries=(),
+    size=(WIDTH, HEIGHT),
+    labels=LABELLED,
+    radius=4,
+    font_size=12,
+):
     """Countries and city points for the template: [(city, count)] -> drawing dict.
 
-    `highlighted_countries` are ISO 3166-1 alpha-2 codes ("IT"), the countries with stories.
+    `highlighted_countries` are ISO 3166-1 alpha-2 codes ("IT"), the countries with stories;
+    `size` the drawing's (width, height); the `labels` busiest cities are named, in
+    `font_size` units (site.css sets the same); `radius`, that of a city with one story
+    (more stories, a larger point).
     """
     located = [
         (city, count)
@@ -227,26 +250,30 @@ def draw(cities_with_counts, highlighted_countries=()):
     ]
     coords = [(float(city.longitude), float(city.latitude)) for city, _ in located]
     box = view_box(coords)
-    project = Projection(*box)
+    project = Projection(*box, size=size)
     highlighted = frozenset({numeric_code(code) for code in highlighted_countries} - {None})
-    countries = outlines(box, highlighted)
-    busiest = sorted(located, key=lambda pair: -pair[1])[:LABELLED]
+    countries = outlines(box, highlighted, size)
+    busiest = sorted(located, key=lambda pair: -pair[1])[:labels]
     labelled = {city.pk for city, _ in busiest}
     points = []
     for (city, count), (lon, lat) in zip(located, coords, strict=True):
         x, y = project(lon, lat)
+        point_radius = round(radius + 3 * math.sqrt(count), 1)
+        # A bold label is about 0.65 of its font size a character wide.
+        label_end = x + point_radius + 3 + 0.65 * font_size * len(city.name)
         points.append(
             Point(
                 city,
                 count,
                 round(x, 1),
                 round(y, 1),
-                round(4 + 3 * math.sqrt(count), 1),
+                point_radius,
                 city.pk in labelled,
+                label_left=label_end > size[0],
             )
         )
     points.sort(key=lambda p: -p.radius)  # small points drawn last, on top
-    return {"width": WIDTH, "height": HEIGHT, "countries": countries, "points": points}
+    return {"width": size[0], "height": size[1], "countries": countries, "points": points}
 
 
 # Thousands of points and list items, written in Python: the template loops took most of the
@@ -260,21 +287,32 @@ def _city_url():
     return lambda slug: f"{head}{slug}{tail}"
 
 
-def points_html(points):
+TO_THE_LEFT = ' text-anchor="end"'
+
+
+def points_html(points, hit_radius=None):
     """The points' markup. Escaped with `html.escape`, as Django's `escape` does, straight
-    into one string: `format_html` per point cost more than the rest of the page."""
+    into one string: `format_html` per point cost more than the rest of the page. With
+    `hit_radius`, a point smaller than that has an invisible circle of that radius behind it,
+    to be tapped."""
     url = _city_url()
     parts = []
     for point in points:
+        hit = (
+            f'<circle class="hit" cx="{point.x}" cy="{point.y}" r="{hit_radius}"></circle>'
+            if hit_radius and point.radius < hit_radius
+            else ""
+        )
         label = escape(point.label)
         text = (
-            f'<text x="{point.label_x}" y="{point.label_y}" aria-hidden="true">'
+            f'<text x="{point.label_x}" y="{point.label_y}"'
+            f'{TO_THE_LEFT if point.label_left else ""} aria-hidden="true">'
             f"{escape(point.city.name)}</text>"
             if point.labelled
             else ""
         )
         parts.append(
-            f'<a href="{escape(url(point.city.slug))}" aria-label="{label}"><circle '
+            f'<a href="{escape(url(point.city.slug))}" aria-label="{label}">{hit}<circle '
             f'cx="{point.x}" cy="{point.y}" r="{point.radius}"><title>{label}</title>'
             f"</circle>{text}</a>"
         )

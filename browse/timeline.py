@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 WIDTH = 960
 HEIGHT = 300
@@ -171,4 +171,118 @@ def rows_html(bars):
             f"</a></td><td>{bar.count}</td></tr>"
             for bar in bars
         )
+    )
+
+
+# On a phone the chart, scaled to the screen, has labels a few pixels high and bars too thin
+# to tap: phones get a list instead (site.css shows one or the other), a row a period, each a
+# link with its figure in words and a bar drawn beside it. A short span has a row a day; a
+# longer one a row a week or a month, whose figure is its busiest day (the stories under way
+# over a whole week are not a sum of its days: a story spanning three days is one story).
+PHONE_DAYS = 62  # at most, a row a day
+PHONE_WEEKS = 26  # at most, a row a week; beyond, a row a month
+
+
+@dataclass
+class Period:
+    first: datetime.date
+    last: datetime.date
+    busiest: int  # stories under way on its busiest day
+    unit: str  # "day", "week" or "month"
+
+    @property
+    def label(self):
+        if self.unit == "day":
+            return date_format(self.first, "j F Y")
+        if self.unit == "week":
+            return gettext("Week of %(day)s") % {"day": date_format(self.first, "j F Y")}
+        return date_format(self.first, "F Y")
+
+    @property
+    def figure(self):
+        if self.unit == "day":
+            return ngettext("%(n)s story", "%(n)s stories", self.busiest) % {"n": self.busiest}
+        return ngettext("up to %(n)s story a day", "up to %(n)s stories a day", self.busiest) % {
+            "n": self.busiest
+        }
+
+
+def periods(per_day, first, last):
+    """The rows of the phone list from `first` to `last` (the chart's span): a Period a day,
+    calendar week (Monday to Sunday) or calendar month, with its busiest day's count."""
+    days = (last - first).days + 1
+    if days <= PHONE_DAYS:
+        return [
+            Period(day, day, per_day.get(day, 0), "day")
+            for day in (first + _span(offset) for offset in range(days))
+        ]
+    unit = "week" if days <= PHONE_WEEKS * 7 else "month"
+    rows = {}
+    for offset in range(days):
+        day = first + _span(offset)
+        if unit == "week":
+            start, end = day - _span(day.weekday()), day + _span(6 - day.weekday())
+        else:
+            start = day.replace(day=1)
+            end = (start + _span(31)).replace(day=1) - _span(1)
+        row = rows.setdefault(start, Period(start, end, 0, unit))
+        row.busiest = max(row.busiest, per_day.get(day, 0))
+    return list(rows.values())
+
+
+def phone_html(chart, links, after=None, before=None):
+    """The phone list's rows as markup (cached with the chart). A day's row links to its day
+    page; a week's or a month's to the stories listed, filtered as the timeline is, in that
+    period (within the dates asked for, if any)."""
+    if not chart["bars"]:
+        return mark_safe("")  # noqa: S308 - nothing
+    per_day = {bar.day: bar.count for bar in chart["bars"]}
+    rows = periods(per_day, chart["first"], chart["last"])
+    top = max(row.busiest for row in rows) or 1
+    url = _day_url()
+    parts = []
+    for row in rows:
+        if not row.busiest:
+            href = None
+        elif row.unit == "day":
+            href = url(row.first)
+        else:
+            start = max(row.first, after) if after else row.first
+            end = min(row.last, before) if before else row.last
+            href = links.replacing(date_after=start.isoformat(), date_before=end.isoformat())
+        text = (
+            f'<span class="period">{escape(row.label)}</span> '
+            f'<span class="figure">{escape(row.figure)}</span>'
+        )
+        bar = (
+            '<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
+            f'<rect width="{round(100 * row.busiest / top, 2)}" height="10"></rect></svg>'
+        )
+        inner = (
+            f'<a href="{escape(href)}">{text}</a>' if href else f'<span class="none">{text}</span>'
+        )
+        parts.append(f"<li>{inner}{bar}</li>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def phone_caption(chart):
+    if not chart["bars"]:
+        return ""
+    days = (chart["last"] - chart["first"]).days + 1
+    span = {
+        "first": date_format(chart["first"], "j F Y"),
+        "last": date_format(chart["last"], "j F Y"),
+    }
+    if days <= PHONE_DAYS:
+        return gettext("Stories under way each day, %(first)s to %(last)s.") % span
+    if days <= PHONE_WEEKS * 7:
+        return (
+            gettext(
+                "Each week, %(first)s to %(last)s, with the stories under way on its busiest day."
+            )
+            % span
+        )
+    return (
+        gettext("Each month, %(first)s to %(last)s, with the stories under way on its busiest day.")
+        % span
     )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("stories/<slug:slug>/", views.story_detail, name="story"),
     path("cities/", views.city_list, name="cities"),
     path("cities/<slug:slug>/", views.city_detail, name="city"),
+    path("regions/<slug:slug>/", views.region_detail, name="region"),
     path("performers/", views.performer_list, name="performers"),
     path("performers/<slug:slug>/", views.performer_detail, name="performer"),
     path("on/<isodate:day>/", views.day_detail, name="day"),

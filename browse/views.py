@@ -30,6 +30,7 @@ from stories.models import (
     FacetTotal,
     LinkedPost,
     Performer,
+    Region,
     Story,
     StoryFacet,
 )
@@ -308,10 +309,17 @@ def city_list(request):
 
     def compute():
         counted = facets.counts("city", facets.Selection())
-        return facets.cities_with_counts(counted, "country", "region")
+        cities = facets.cities_with_counts(counted, "country", "region")
+        regions = counted_rows(Region.objects.select_related("country"), "region")
+        groups = {}
+        for city in cities:
+            groups.setdefault(city.country, ([], []))[0].append(city)
+        for region in regions.order_by("name", "pk"):
+            groups.setdefault(region.country, ([], []))[1].append(region)
+        return sorted(groups.items(), key=lambda group: group[0].name)
 
-    cities = cached(request, "city-list", compute)
-    return render(request, "browse/city_list.html", {"cities": cities})
+    groups = cached(request, "city-list", compute)
+    return render(request, "browse/city_list.html", {"groups": groups})
 
 
 @public_page
@@ -322,6 +330,19 @@ def city_detail(request, slug):
     city = visible_or_404(City.objects.select_related("country", "region"), slug)
     page = paginate_facet(request, "city", city.pk)
     return render(request, "browse/city_detail.html", {"city": city, "page": page, "stories": page})
+
+
+@public_page
+@paged
+def region_detail(request, slug):
+    """A visible region (one a published story is in, named or through one of its cities),
+    its cities with stories and its stories; any other slug is a 404."""
+    region = visible_or_404(Region.objects.select_related("country"), slug)
+    page = paginate_facet(request, "region", region.pk)
+
+    cities = counted_rows(City.objects.filter(region=region), "city").order_by("name", "pk")
+    context = {"region": region, "cities": cities, "page": page, "stories": page}
+    return render(request, "browse/region_detail.html", context)
 
 
 PERFORMERS_PER_PAGE = 100
@@ -336,13 +357,17 @@ class PerformerIndexForm(PageForm):
     )
 
 
+def counted_rows(queryset, facet):
+    """The rows of `queryset` published stories are counted under (`facet`'s keys are their
+    ids), each with `story_count`, from the facet totals: one index lookup a row."""
+    totals = FacetTotal.objects.filter(facet=facet, key=Cast(OuterRef("pk"), CharField()))
+    counted = queryset.annotate(story_count=Subquery(totals.values("total")[:1]))
+    return counted.filter(story_count__gt=0)
+
+
 def counted_performers():
-    """The visible performers (those a published story names), each with `story_count`, from
-    the facet totals: one index lookup a performer."""
-    totals = FacetTotal.objects.filter(
-        facet="performer", key=Cast(OuterRef("pk"), CharField())
-    ).values("total")[:1]
-    return Performer.objects.annotate(story_count=Subquery(totals)).filter(story_count__gt=0)
+    """The visible performers (those a published story names), each with `story_count`."""
+    return counted_rows(Performer.objects.all(), "performer")
 
 
 def with_initial(performers, letter):
@@ -466,17 +491,23 @@ def as_date(value):
 @public_page
 @filtered
 def timeline_view(request, filterset):
-    query = facets.Links(request.GET).query
+    links = facets.Links(request.GET)
+    query = links.query
 
     def compute():
         chosen = facets.selection(filterset)
         per_day = {facts.as_day(key): n for key, n in facets.counts("day", chosen)}
         chart = timeline.chart(per_day)
+        dates = filterset.form.cleaned_data
         return {
             "chart": chart,
             # Markup for the bars and the table's rows: see browse/timeline.py.
             "bars": timeline.bars_html(chart["bars"]),
             "rows": timeline.rows_html(chart["bars"]),
+            "phone_rows": timeline.phone_html(
+                chart, links, dates.get("date_after"), dates.get("date_before")
+            ),
+            "phone_caption": timeline.phone_caption(chart),
             "undated": facets.undated_count(filterset, chosen),
         }
 
@@ -494,12 +525,18 @@ def map_view(request, filterset):
         cities = facets.cities_with_counts(facets.counts("city", chosen), "country")
         countries = [code for code, _, _ in facets.country_rows(chosen)]
         unmapped = dict(facets.counts("unmapped", chosen)).get("", 0)
-        drawing = maps.draw([(city, city.story_count) for city in cities], countries)
+        counted = [(city, city.story_count) for city in cities]
+        drawing = maps.draw(counted, countries)
+        phone = maps.draw(
+            counted, countries, maps.PHONE, maps.PHONE_LABELLED, radius=8, font_size=16
+        )
         return {
             "map": drawing,
+            "phone_map": phone,
             # Markup, not objects: kept in the cache, they are read back without unpickling
             # thousands of rows.
             "points": maps.points_html(drawing.pop("points")),
+            "phone_points": maps.points_html(phone.pop("points"), maps.HIT_RADIUS),
             "cities": maps.cities_html(cities),
             "unmapped": unmapped,
         }

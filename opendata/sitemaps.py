@@ -4,7 +4,8 @@
 the next 10,000 addresses), so a million stories stay far inside the protocol's limits
 (50,000 addresses and 50 MB a file). Stories carry `lastmod` (when they last changed); the
 index gives each section the newest of its stories'. Everything listed comes from the public
-gates: published stories, visible cities and performers, days some published story covers.
+gates: published stories, visible cities, regions and performers, days some published story
+covers.
 """
 
 import datetime
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from browse.caching import MAX_AGE, public_page
 from stories import facts
-from stories.models import City, FacetTotal, Performer, Story
+from stories.models import City, FacetTotal, Performer, Region, Story
 
 PER_FILE = 10_000  # addresses a sitemap file lists
 
@@ -88,6 +89,13 @@ class CitySitemap(ArchiveSitemap):
         return City.objects.visible().order_by("slug").values_list("slug", flat=True)
 
 
+class RegionSitemap(ArchiveSitemap):
+    route = "browse:region"
+
+    def items(self):
+        return Region.objects.visible().order_by("slug").values_list("slug", flat=True)
+
+
 class PerformerSitemap(ArchiveSitemap):
     route = "browse:performer"
 
@@ -113,6 +121,7 @@ SECTIONS = {
     "pages": PageSitemap,
     "stories": StorySitemap,
     "cities": CitySitemap,
+    "regions": RegionSitemap,
     "performers": PerformerSitemap,
     "days": DaySitemap,
 }

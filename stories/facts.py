@@ -9,8 +9,9 @@ under, so a count is one index range:
   (weight: its number of posts), `kind`, `month` (of the start date, "2020-03"), `day` (each
   day the story covers, "2020-03-14", at most `MAX_DAYS` from its start, like the timeline),
   `country` (once per country, through a city, a region or the country itself: the paths of
-  `story_country_paths()`), `city`, `performer` (keys: the row's id as text), `platform`
-  (once per platform its posts are on) and `unmapped` (no city of the story is on the map).
+  `story_country_paths()`), `region` (once per region, named by the story or holding one of
+  its cities), `city`, `performer` (keys: the row's id as text), `platform` (once per
+  platform its posts are on) and `unmapped` (no city of the story is on the map).
 - `stories_facettotal` (FacetTotal): the sum of the weights per (facet, key) over every
   published story; a key whose total falls to zero is removed, so the totals name exactly
   the visible cities, countries, performers and days.
@@ -60,6 +61,7 @@ FACETS = (
     "month",
     "day",
     "country",
+    "region",
     "city",
     "performer",
     "platform",
@@ -121,6 +123,15 @@ def row_selects(vendor, where):
         f"SELECT {_row('country', text('p.country_id'))} FROM {STORY_TABLE} s "
         f"JOIN ({places}) p ON p.story_id = s.id WHERE {published}"
     )
+    regions = (
+        "SELECT l.story_id, l.region_id FROM stories_story_regions l "
+        "UNION SELECT l.story_id, c.region_id FROM stories_story_cities l "
+        "JOIN stories_city c ON c.id = l.city_id WHERE c.region_id IS NOT NULL"
+    )
+    yield (
+        f"SELECT {_row('region', text('r.region_id'))} FROM {STORY_TABLE} s "
+        f"JOIN ({regions}) r ON r.story_id = s.id WHERE {published}"
+    )
     yield (
         f"SELECT {_row('city', text('l.city_id'))} FROM {STORY_TABLE} s "
         f"JOIN stories_story_cities l ON l.story_id = s.id WHERE {published}"
@@ -140,8 +151,11 @@ def row_selects(vendor, where):
     )
 
 
-def _insert_rows(cursor, where):
+def _insert_rows(cursor, where, facet=None):
+    """The facet rows of the published stories `where` keeps; of one `facet` if given."""
     for select in row_selects(connection.vendor, where):
+        if facet is not None and f"s.id, '{facet}'," not in select:
+            continue
         if select.startswith("WITH"):
             head, _, tail = select.rpartition(" SELECT ")
             cursor.execute(f"{head} INSERT INTO {FACET_TABLE} ({COLUMNS}) SELECT {tail}")
@@ -289,6 +303,23 @@ def rebuild(indexes=True, spans=True):
             cursor.execute(f"ANALYZE {TOTAL_TABLE}")
             if spans:
                 cursor.execute(f"ANALYZE {SPAN_TABLE}")
+
+
+def add_facet(facet):
+    """The rows and totals of a facet added to FACETS, for the stories already there (the
+    migration that adds it; migration 0019, `region`). Any rows it has are replaced: an
+    older migration's rebuild() writes today's facets."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+        cursor.execute(f"DELETE FROM {FACET_TABLE} WHERE facet = %s", [facet])
+        cursor.execute(f"DELETE FROM {TOTAL_TABLE} WHERE facet = %s", [facet])
+        _insert_rows(cursor, "1 = 1", facet)
+        cursor.execute(
+            f"INSERT INTO {TOTAL_TABLE} (facet, key, total) SELECT facet, key, SUM(weight) "
+            f"FROM {FACET_TABLE} WHERE facet = %s GROUP BY facet, key",
+            [facet],
+        )
 
 
 def create_indexes_sql():

@@ -155,6 +155,9 @@ class Region(models.Model):
         # Translators: a region and its country: "Sicily, Italy".
         return gettext("%(region)s, %(country)s") % {"region": self.name, "country": self.country}
 
+    def get_absolute_url(self):
+        return reverse("browse:region", args=[self.slug])
+
     def natural_key(self):
         return (self.slug,)
 

@@ -57,9 +57,12 @@ def test_axe_reports_no_violations(archive, page, artifacts_dir, name):
 
 
 @pytest.mark.parametrize("width", [375, 1280])
-def test_axe_reports_no_violations_on_the_list_at_phone_and_desktop_widths(archive, page, width):
+@pytest.mark.parametrize("path", ["/stories/?q=balcony", "/timeline/", "/map/", "/regions/sicily/"])
+def test_axe_reports_no_violations_at_phone_and_desktop_widths(archive, page, width, path):
+    """Phones get their own layout of the list (results first), the timeline (a list) and
+    the map (a taller drawing): each is checked as a phone shows it."""
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(archive + "/stories/?q=balcony")
+    page.goto(archive + path)
     assert axe_violations(page) == []
 
 

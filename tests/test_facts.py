@@ -33,7 +33,7 @@ def slow_totals():
     """Every total, counted from the stories and their links."""
     published = Story.objects.published()
     totals = Counter()
-    for story in published.prefetch_related("cities", "performers", "posts"):
+    for story in published.prefetch_related("cities", "regions", "performers", "posts"):
         totals["story", ""] += 1
         totals["kind", story.kind] += 1
         posts = list(story.posts.all())
@@ -49,6 +49,10 @@ def slow_totals():
                 day += datetime.timedelta(days=1)
         for city in story.cities.all():
             totals["city", str(city.pk)] += 1
+        regions = {region.pk for region in story.regions.all()}
+        regions |= {city.region_id for city in story.cities.all() if city.region_id}
+        for region in regions:
+            totals["region", str(region)] += 1
         for performer in story.performers.all():
             totals["performer", str(performer.pk)] += 1
     for country in Country.objects.all():
@@ -161,6 +165,9 @@ def test_the_totals_count_only_published_stories(archive):
         "city-moves-country",
         "city-gets-coordinates",
         "region-moves-country",
+        "city-joins-a-region",
+        "city-leaves-its-region",
+        "add-region",
         "add-country",
         "delete-city",
     ],
@@ -204,6 +211,14 @@ def test_every_change_keeps_the_totals_exact(archive, change):
         City.objects.filter(pk=archive["turin"].pk).update(latitude=45.07, longitude=7.69)
     elif change == "region-moves-country":
         archive["three"].regions.first().__class__.objects.update(country=factories.country("MT"))
+    elif change == "city-joins-a-region":
+        City.objects.filter(pk=archive["turin"].pk).update(region=factories.region("Piedmont"))
+    elif change == "city-leaves-its-region":
+        City.objects.filter(pk=archive["turin"].pk).update(region=factories.region("Piedmont"))
+        kept_totals()
+        City.objects.filter(pk=archive["turin"].pk).update(region=None)
+    elif change == "add-region":
+        one.regions.add(factories.region("Tuscany"))
     elif change == "add-country":
         archive["three"].countries.add(factories.country("ES"))
     elif change == "delete-city":

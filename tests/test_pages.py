@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from browse import maps, views
 from stories import facts
+from stories.models import City, Country
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -171,6 +172,63 @@ def test_timeline_follows_the_list_filters(client, seed_like):
     assert "/on/2020-03-13/" not in svg
 
 
+def phone_list(html):
+    start = html.index('<ol class="timeline-list"')
+    return html[start : html.index("</ol>", start)]
+
+
+def test_timeline_lists_each_day_for_phones_with_its_figure_in_words(client, seed_like):
+    html = get(client, reverse("browse:timeline"))
+    rows = phone_list(html)
+    assert rows.count("<li>") == 15  # 7 to 21 March: the fortnight around 13 to 15 March
+    assert (
+        '<a href="/on/2020-03-14/"><span class="period">14 March 2020</span> '
+        '<span class="figure">3 stories</span></a>'
+    ) in rows
+    assert '<span class="none"><span class="period">7 March 2020</span>' in rows
+    assert "Stories under way each day, 7 March 2020 to 21 March 2020." in html
+
+
+def test_timeline_phone_rows_are_weeks_over_two_months_and_months_over_half_a_year():
+    from browse.timeline import periods
+
+    first = datetime.date(2020, 3, 4)  # a Wednesday
+    per_day = {first: 2, datetime.date(2020, 3, 9): 5, datetime.date(2020, 3, 10): 7}
+    weeks = periods(per_day, first, datetime.date(2020, 5, 31))
+    assert weeks[0].first == datetime.date(2020, 3, 2)  # calendar weeks, Monday to Sunday
+    assert weeks[0].last == datetime.date(2020, 3, 8)
+    assert weeks[1].first == datetime.date(2020, 3, 9)
+    assert weeks[-1].last == datetime.date(2020, 5, 31)
+    assert [w.busiest for w in weeks[:3]] == [2, 7, 0]  # the busiest day, not a sum
+    assert weeks[1].label == "Week of 9 March 2020"
+    assert weeks[1].figure == "up to 7 stories a day"
+    months = periods(per_day, first, datetime.date(2021, 6, 30))
+    assert [m.label for m in months[:2]] == ["March 2020", "April 2020"]
+    assert (months[1].first, months[1].last) == (
+        datetime.date(2020, 4, 1),
+        datetime.date(2020, 4, 30),
+    )
+    assert len(months) == 16
+    assert months[0].busiest == 7
+
+
+def test_timeline_phone_weeks_link_to_the_list_filtered_to_the_week(client):
+    spain = factories.city("Madrid", "ES")
+    early, late = datetime.date(2020, 3, 9), datetime.date(2020, 5, 20)
+    factories.story("Early", start=early, end=early.replace(day=12), cities=[spain])
+    factories.story("Late", day=late, cities=[spain])
+    factories.story("Elsewhere", day=late, cities=[factories.city()])
+    html = get(client, reverse("browse:timeline") + "?country=ES&date_after=2020-03-11")
+    rows = phone_list(html)
+    assert "Week of 18 May 2020" in rows
+    assert "/stories/?country=ES&amp;date_after=2020-05-18&amp;date_before=2020-05-24" in rows
+    # Within the dates asked for: the first week's link starts on the 11th.
+    assert "Week of 9 March 2020" in rows
+    assert "/stories/?country=ES&amp;date_after=2020-03-11&amp;date_before=2020-03-15" in rows
+    list_page = get(client, "/stories/?country=ES&date_after=2020-05-18&date_before=2020-05-24")
+    assert "<strong>1 story</strong> matches these filters." in list_page
+
+
 def test_timeline_says_how_many_stories_have_no_date(client, seed_like):
     assert "1 story has no known date" in get(client, reverse("browse:timeline"))
 
@@ -182,10 +240,20 @@ def test_map_draws_a_linked_point_per_city_with_stories(client, seed_like):
     assert '<a href="/cities/florence/" aria-label="Florence, Italy: 1 story">' in svg
 
 
+def drawings(html):
+    """The map's two drawings: {"wide": svg markup, "phone": svg markup}."""
+    found = {}
+    for kind in ("wide", "phone"):
+        start = html.rindex("<svg", 0, html.index(f'class="world {kind}"'))
+        found[kind] = html[start : html.index("</svg>", start)]
+    return found
+
+
 def test_map_draws_country_outlines_from_natural_earth(client, seed_like):
     html = get(client, reverse("browse:map"))
-    assert html.count('class="has-stories"') == 2  # Italy and Spain
-    assert "<path d=" in html
+    for svg in drawings(html).values():
+        assert svg.count('class="has-stories"') == 2  # Italy and Spain
+        assert "<path d=" in svg
 
 
 def test_map_highlights_countries_whose_names_differ_from_natural_earths(client):
@@ -200,7 +268,36 @@ def test_map_highlights_countries_whose_names_differ_from_natural_earths(client)
     factories.story("Applause in New York", cities=[new_york])
     factories.story("Songs from the balconies of Sarajevo", cities=[sarajevo])
     html = get(client, reverse("browse:map"))
-    assert html.count('class="has-stories"') == 2
+    for svg in drawings(html).values():
+        assert svg.count('class="has-stories"') == 2
+
+
+def test_map_has_a_taller_drawing_for_phones_with_the_same_links_and_larger_targets(
+    client, seed_like
+):
+    wide, phone = drawings(get(client, reverse("browse:map"))).values()
+    assert 'viewBox="0 0 960 640"' in wide
+    assert 'viewBox="0 0 480 640"' in phone
+    link = '<a href="/cities/florence/" aria-label="Florence, Italy: 1 story">'
+    assert link in wide
+    assert link in phone
+    assert wide.count("<a ") == phone.count("<a ") == 5
+    # Behind each point, smaller than a 24-pixel target on a phone, an invisible one that is.
+    assert phone.count('<circle class="hit"') == 5
+    assert 'r="20"' in phone
+    assert 'class="hit"' not in wide
+
+
+def test_map_puts_a_name_on_the_left_of_a_point_near_the_right_edge():
+    italy, spain = Country(code="IT", name="Italy"), Country(code="ES", name="Spain")
+    city = City(pk=1, name="Palermo", country=italy, slug="palermo", latitude=38.1, longitude=13.4)
+    other = City(pk=2, name="Madrid", country=spain, slug="madrid", latitude=40.4, longitude=-3.7)
+    drawing = maps.draw([(city, 1), (other, 1)], size=maps.PHONE, font_size=16)
+    points = {point.city.name: point for point in drawing["points"]}
+    assert points["Palermo"].label_left
+    assert points["Palermo"].label_x < points["Palermo"].x
+    assert not points["Madrid"].label_left
+    assert 'text-anchor="end"' in maps.points_html(drawing["points"])
 
 
 def test_map_highlights_a_country_by_its_alpha_2_code():

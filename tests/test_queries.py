@@ -34,7 +34,8 @@ ALL_FILTERS = (
 
 @pytest.fixture(autouse=True)
 def sixty_stories():
-    cities = [factories.city(), factories.city("Turin")]
+    # Florence in a region, so the region's page lists 60 stories and a city.
+    cities = [factories.city(region=factories.region("Tuscany")), factories.city("Turin")]
     singer = factories.performer()
     for number in range(60):
         story = factories.story(
@@ -82,8 +83,11 @@ def test_list_stays_within_its_query_budget(
     ("url", "budget"),
     [
         (reverse("browse:home"), 10),
-        # ETag, pending notes, city totals, the cities.
-        (reverse("browse:cities"), 4),
+        # ETag, pending notes, city totals, the cities, the regions with their totals.
+        (reverse("browse:cities"), 5),
+        # ETag, the region, pending notes, its total, the date the page reaches, its stories
+        # and their places and performers (5), its cities with their totals.
+        (reverse("browse:region", args=["tuscany"]), 11),
         # ETag, the city or performer, pending notes, its total, the date the page reaches
         # (it has more stories than a page: browse/facets.py, reaching), its stories and
         # their places and performers (5).

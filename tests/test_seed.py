@@ -1,7 +1,9 @@
 import datetime
+import io
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from stories.models import City, LinkedPost, Performer, Region, SourceArticle, Story
 
@@ -99,3 +101,28 @@ def test_load_seed_never_overwrites_an_editors_change(seed, capsys):
     call_command("load_seed")
     assert Story.objects.get(slug="florence-nessun-dorma").title == "Edited by an editor"
     assert "the seed is not loaded again" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_seed_can_be_added_beside_synthetic_stories(client):
+    """Issue 14: a maintainer wants the seed plus synthetic stories to try the site."""
+    with pytest.raises(CommandError, match="load_seed --alongside"):
+        call_command("load_seed", verbosity=0)  # (an empty archive: loads)
+        call_command("generate_archive", stories=50, stdout=io.StringIO())
+    call_command("flush", interactive=False, verbosity=0)
+    call_command("generate_archive", stories=50, stdout=io.StringIO())
+    call_command("load_seed", alongside=True, verbosity=0)
+    assert Story.objects.filter(slug="florence-nessun-dorma", status="published").exists()
+    assert Story.objects.count() == 56
+    assert client.get("/stories/florence-nessun-dorma/").status_code == 200
+    assert b"Maurizio Marchini" in client.get("/cities/florence/").content
+
+
+@pytest.mark.django_db
+def test_the_seed_is_not_added_twice_alongside(seed):
+    story = Story.objects.get(slug="florence-nessun-dorma")
+    story.title = "Edited by an editor"
+    story.save()
+    with pytest.raises(CommandError, match="already holds 6 of the seed's stories"):
+        call_command("load_seed", alongside=True, verbosity=0)
+    assert Story.objects.get(slug="florence-nessun-dorma").title == "Edited by an editor"

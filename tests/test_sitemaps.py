@@ -47,7 +47,10 @@ def addresses(client):
 
 def test_the_sitemap_lists_every_public_page_and_nothing_else(client, seed_like):
     hidden_city = factories.city("Atlantis")
-    factories.story("A draft", slug="a-draft", status="draft", cities=[hidden_city])
+    hidden_region = factories.region("Lemuria")
+    factories.story(
+        "A draft", slug="a-draft", status="draft", cities=[hidden_city], regions=[hidden_region]
+    )
     factories.story("Gone", slug="gone", status="withdrawn")
     found = addresses(client)
     stories = {s.get_absolute_url() for s in Story.objects.published()}
@@ -56,7 +59,8 @@ def test_the_sitemap_lists_every_public_page_and_nothing_else(client, seed_like)
     assert {"/cities/florence/", "/cities/madrid/", "/performers/maurizio-marchini/"} <= set(found)
     assert "/on/2020-03-14/" in found
     assert "/stories/a-draft/" not in found and "/stories/gone/" not in found
-    assert "/cities/atlantis/" not in found
+    assert "/regions/sicily/" in found
+    assert "/cities/atlantis/" not in found and "/regions/lemuria/" not in found
     for address in found:  # every address answers
         assert client.get(address).status_code == 200, address
 

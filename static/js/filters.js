@@ -13,3 +13,16 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const field of form.elements) field.disabled = false;
   });
 });
+
+// Wide screens show the filters beside the results (site.css, `::details-content`); where a
+// browser cannot style a closed disclosure's content, open it there instead.
+document.addEventListener("DOMContentLoaded", () => {
+  const panel = document.querySelector("details.filter-panel");
+  if (!panel || CSS.supports("selector(::details-content)")) return;
+  const wide = window.matchMedia("(min-width: 40.01rem)");
+  const follow = () => {
+    if (wide.matches) panel.open = true;
+  };
+  follow();
+  wide.addEventListener("change", follow);
+});

@@ -143,7 +143,8 @@ class BulkLoader:
                 raise LoadError(
                     "before line 2",
                     f"the database already holds {model._meta.verbose_name_plural}; "
-                    "an archive is loaded into an empty one (run `manage.py flush` first)",
+                    "an archive is loaded into an empty one (run `manage.py flush` first; "
+                    "to have the seed too, run `manage.py load_seed --alongside` after)",
                 )
 
     def start(self):
