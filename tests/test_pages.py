@@ -288,6 +288,13 @@ def test_map_has_a_taller_drawing_for_phones_with_the_same_links_and_larger_targ
     assert 'class="hit"' not in wide
 
 
+def test_the_phone_drawing_weighs_about_what_the_wide_one_does(client, seed_like):
+    """Phones download both drawings (site.css shows one): the phone's coarser outlines keep
+    it from adding half as much again to the page."""
+    wide, phone = drawings(get(client, reverse("browse:map"))).values()
+    assert len(phone) < 1.15 * len(wide)
+
+
 def test_map_puts_a_name_on_the_left_of_a_point_near_the_right_edge():
     italy, spain = Country(code="IT", name="Italy"), Country(code="ES", name="Spain")
     city = City(pk=1, name="Palermo", country=italy, slug="palermo", latitude=38.1, longitude=13.4)
