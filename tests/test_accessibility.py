@@ -23,6 +23,7 @@ PAGES = {
     "story": "/stories/florence-nessun-dorma/",
     "cities": "/cities/",
     "city": "/cities/florence/",
+    "region": "/regions/sicily/",
     "performer": "/performers/maurizio-marchini/",
     "performers": "/performers/",
     "list-empty": "/stories/?q=nothingmatchesthisword",
