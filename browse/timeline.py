@@ -1,5 +1,6 @@
 """Stories per day, laid out as an SVG bar chart the template draws inline."""
 
+import calendar
 import datetime
 from collections import Counter
 from dataclasses import dataclass
@@ -220,11 +221,14 @@ def periods(per_day, first, last):
     rows = {}
     for offset in range(days):
         day = first + _span(offset)
-        if unit == "week":
-            start, end = day - _span(day.weekday()), day + _span(6 - day.weekday())
+        if unit == "week":  # (a week at either end of the calendar stops with it)
+            start = datetime.date.fromordinal(max(day.toordinal() - day.weekday(), 1))
+            end = datetime.date.fromordinal(
+                min(day.toordinal() + 6 - day.weekday(), datetime.date.max.toordinal())
+            )
         else:
             start = day.replace(day=1)
-            end = (start + _span(31)).replace(day=1) - _span(1)
+            end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
         row = rows.setdefault(start, Period(start, end, 0, unit))
         row.busiest = max(row.busiest, per_day.get(day, 0))
     return list(rows.values())

@@ -212,6 +212,20 @@ def test_timeline_phone_rows_are_weeks_over_two_months_and_months_over_half_a_ye
     assert months[0].busiest == 7
 
 
+def test_timeline_phone_weeks_and_months_stop_at_the_ends_of_the_calendar():
+    from browse.timeline import periods
+
+    last, first = datetime.date.max, datetime.date.min
+    weeks = periods({last: 1}, last - datetime.timedelta(days=100), last)
+    assert weeks[-1].last == last and weeks[-1].busiest == 1
+    months = periods({first: 1}, first, first + datetime.timedelta(days=400))
+    assert months[0].first == first and months[0].busiest == 1
+    months = periods({last: 1}, last - datetime.timedelta(days=400), last)
+    assert months[-1].last == last
+    weeks = periods({first: 1}, first, first + datetime.timedelta(days=100))
+    assert weeks[0].first == first  # 1 January of the year 1 was a Monday
+
+
 def test_timeline_phone_weeks_link_to_the_list_filtered_to_the_week(client):
     spain = factories.city("Madrid", "ES")
     early, late = datetime.date(2020, 3, 9), datetime.date(2020, 5, 20)
