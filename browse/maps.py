@@ -189,7 +189,10 @@ class Point:
 
     @property
     def label(self):
-        pattern = point_label(get_language(), self.count)
+        return self.label_in(get_language())
+
+    def label_in(self, language):
+        pattern = point_label(language, self.count)
         return pattern % {
             "city": self.city.name,
             "country": self.city.country.name,
@@ -301,6 +304,7 @@ def points_html(points, hit_radius=None):
     `hit_radius`, a point smaller than that has an invisible circle of that radius behind it,
     to be tapped."""
     url = _city_url()
+    language = get_language()  # (once: a lookup a point took 15 ms of 2,000 points)
     parts = []
     for point in points:
         hit = (
@@ -308,7 +312,7 @@ def points_html(points, hit_radius=None):
             if hit_radius and point.radius < hit_radius
             else ""
         )
-        label = escape(point.label)
+        label = escape(point.label_in(language))
         text = (
             f'<text x="{point.label_x}" y="{point.label_y}"'
             f'{TO_THE_LEFT if point.label_left else ""} aria-hidden="true">'
