@@ -391,6 +391,44 @@ def cities_with_counts(counted, *related):
     return cities
 
 
+@dataclass(frozen=True, slots=True)
+class Named:
+    name: str
+
+
+@dataclass(slots=True)
+class MappedCity:
+    """A city as the map draws and lists it (browse/maps.py), with its `story_count`: read as
+    values, where 2,000 model instances with their countries took 25 ms of the map page."""
+
+    pk: int
+    name: str
+    slug: str
+    latitude: object
+    longitude: object
+    country: Named
+    story_count: int
+
+
+def mapped_cities(counted):
+    """MappedCity rows of `counted` ([(key, count)]), ordered by country and name."""
+    numbers = {int(key): n for key, n in counted}
+    cities = City.objects.filter(pk__in=numbers)
+    if connection.vendor == "postgresql":  # (one array, not 2,000 parameters to quote)
+        in_ids = RawSQL('"stories_city"."id" = ANY(%s)', [list(numbers)], BooleanField())
+        cities = City.objects.filter(in_ids)
+    rows = cities.order_by("country__name", "name").values_list(
+        "pk", "name", "slug", "latitude", "longitude", "country__name"
+    )
+    countries = {}
+    return [
+        MappedCity(
+            pk, name, slug, lat, lon, countries.setdefault(country, Named(country)), numbers[pk]
+        )
+        for pk, name, slug, lat, lon, country in rows
+    ]
+
+
 def _by_pk(model, keys, *fields):
     found = model.objects.filter(pk__in=[int(key) for key in keys]).values_list("pk", *fields)
     return {str(pk): rest for pk, *rest in found}
