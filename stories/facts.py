@@ -633,10 +633,13 @@ def sampled_words(lexeme, limit, country=""):
         return cursor.fetchall()
 
 
-def word_story_ids(lexeme, country=""):
-    """The ids of the published stories with `lexeme` (in `country`)."""
+def word_story_ids(lexeme, country="", limit=None):
+    """The ids of the published stories with `lexeme` (in `country`), at most `limit`."""
+    sql, params = word_stories(lexeme, country)
+    if limit is not None:
+        sql, params = f"{sql} LIMIT %s", [*params, limit]
     with connection.cursor() as cursor:
-        cursor.execute(*word_stories(lexeme, country))
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 

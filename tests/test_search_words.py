@@ -160,6 +160,7 @@ def test_the_sample_of_a_word_is_the_sample_of_its_stories(stories):
 
 
 def test_the_first_page_reads_the_ranked_index(stories):
+    facts.bring_up_to_date()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE stories_storyword")
         cursor.execute(
