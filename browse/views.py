@@ -522,10 +522,11 @@ def map_view(request, filterset):
 
     def compute():
         chosen = facets.selection(filterset)
-        cities = facets.cities_with_counts(facets.counts("city", chosen), "country")
+        cities = facets.mapped_cities(facets.counts("city", chosen))
         countries = [code for code, _, _ in facets.country_rows(chosen)]
         unmapped = dict(facets.counts("unmapped", chosen)).get("", 0)
         counted = [(city, city.story_count) for city in cities]
+        labels = {}  # (each city's, written once for both drawings)
         drawing = maps.draw(counted, countries)
         phone = maps.draw(
             counted, countries, maps.PHONE, maps.PHONE_LABELLED, radius=8, font_size=16
@@ -535,8 +536,8 @@ def map_view(request, filterset):
             "phone_map": phone,
             # Markup, not objects: kept in the cache, they are read back without unpickling
             # thousands of rows.
-            "points": maps.points_html(drawing.pop("points")),
-            "phone_points": maps.points_html(phone.pop("points"), maps.HIT_RADIUS),
+            "points": maps.points_html(drawing.pop("points"), labels=labels),
+            "phone_points": maps.points_html(phone.pop("points"), maps.HIT_RADIUS, labels),
             "cities": maps.cities_html(cities),
             "unmapped": unmapped,
         }

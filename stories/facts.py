@@ -26,6 +26,19 @@ pauses the triggers on PostgreSQL and calls `rebuild()` inside its transaction.
 
 Keys are ids, not slugs: renaming a city or a performer changes no row. Moving a city to
 another country or region, or giving it coordinates, notes its stories (city triggers).
+
+Words (PostgreSQL): `stories_storyword` holds a row per published story and lexeme of its
+search vector (stories/search.py), with the story's rank for that lexeme alone (the
+`ts_rank()` a one-word search orders by) and its start date; `stories_wordtotal` how many
+published stories have each lexeme, in all (country "") and per country (the country facet's
+keys). A search for one common word at a million stories counted and ranked every match
+(1.5 s and more, 5 s beside a country); with these, its total is one row and its first page
+one short range of an index in the order of the ranking (browse/facets.py). Kept with the
+facet rows: a story's words are recomputed with them, so a withdrawn story leaves every
+word's count on the next request. A change of the vector alone notes the story too, except
+when `search.index_missing_vectors()` fills vectors in after a bulk load: its batches write
+their stories' words themselves (`refresh_words()`), rather than leave a million stories
+for the next request to recompute.
 """
 
 import datetime
@@ -40,6 +53,11 @@ FACET_TABLE = "stories_storyfacet"
 TOTAL_TABLE = "stories_facettotal"
 PENDING_TABLE = "stories_facetpending"
 SPAN_TABLE = "stories_facetspan"
+WORD_TABLE = "stories_storyword"
+WORD_TOTAL_TABLE = "stories_wordtotal"
+# Set (SET LOCAL) by the transactions that write their stories' words themselves: a change
+# of the search vector alone is then not noted (see the module's docstring).
+WORDS_BY_CALLER = "stories.words_by_caller"
 # The facets whose keys are wide enough for a date range to be counted from the spans
 # (FacetSpan): every story, a country (a fifth of the archive), a platform.
 SPAN_FACETS = ("story", "country", "platform")
@@ -191,10 +209,16 @@ def _spans(cursor, ids):
 def _recompute(cursor, ids):
     """Replace the facet rows of the stories `ids` and move the totals and the spans by the
     difference."""
-    where = f"s.id IN ({','.join(map(str, ids))})"
+    id_list = ",".join(map(str, ids))
+    where = f"s.id IN ({id_list})"
     before, spans_before = _sums(cursor, ids), _spans(cursor, ids)
-    cursor.execute(f"DELETE FROM {FACET_TABLE} WHERE story_id IN ({','.join(map(str, ids))})")
+    words = connection.vendor == "postgresql"
+    # (Before the country rows go: a word's count per country reads them.)
+    words_before = _word_sums(cursor, f"w.story_id IN ({id_list})") if words else None
+    cursor.execute(f"DELETE FROM {FACET_TABLE} WHERE story_id IN ({id_list})")
     _insert_rows(cursor, where)
+    if words:
+        _replace_words(cursor, where, f"w.story_id IN ({id_list})", words_before)
     after, spans_after = _sums(cursor, ids), _spans(cursor, ids)
     delta = [
         (facet, key, after[facet, key] - before[facet, key])
@@ -285,6 +309,8 @@ def rebuild(indexes=True, spans=True):
         )
         if spans:
             fill_spans(cursor)
+        if postgres:
+            fill_words(cursor)
         if indexes:
             for name, columns in FACET_INDEXES.items():
                 cursor.execute(f"CREATE INDEX {name} ON {FACET_TABLE} {columns}")
@@ -410,6 +436,223 @@ def as_day(key):
     return datetime.date.fromisoformat(key)
 
 
+# Words (PostgreSQL): see the module's docstring.
+
+WORD_TABLES = [
+    f"CREATE TABLE IF NOT EXISTS {WORD_TABLE} (story_id integer NOT NULL, lexeme text NOT NULL, "
+    "rank real, start_date date, PRIMARY KEY (story_id, lexeme))",
+    f"CREATE TABLE IF NOT EXISTS {WORD_TOTAL_TABLE} (lexeme text NOT NULL, country text NOT NULL, "
+    "total bigint NOT NULL, PRIMARY KEY (lexeme, country))",
+]
+_WORD_BUCKET = sample.bucket_sql("CAST(w.story_id AS bigint)")
+_ROW_BUCKET = sample.bucket_sql("CAST(story_id AS bigint)")  # (an index names no alias)
+WORD_INDEXES = {
+    # A word's stories in the order of the ranking, newest first among equals (the list's
+    # order, but for the titles: browse/facets.py orders the few stories tied at the edge).
+    "stories_storyword_ranked": (
+        f"CREATE INDEX stories_storyword_ranked ON {WORD_TABLE} "
+        "(lexeme, rank DESC, start_date DESC NULLS LAST, story_id)"
+    ),
+    # A word's stories in the sample, lowest hash bucket first (browse/facets.py, Sample).
+    "stories_storyword_sample": (
+        f"CREATE INDEX stories_storyword_sample ON {WORD_TABLE} "
+        f"(lexeme, ({_ROW_BUCKET}), story_id) WHERE {_ROW_BUCKET} < {sample.SHARE}"
+    ),
+}
+# A story's rank for one of its lexemes alone, as a search for that word ranks it
+# (search.by_relevance: ts_rank with the default weights). Only for lexemes the tsquery
+# syntax takes between quotes as they are (no quote, no backslash): the others, NULL, are
+# never searched for through these rows (search.single_lexeme()).
+_RANK = (
+    "CASE WHEN w.lexeme !~ '[''\\\\]' "
+    "THEN ts_rank(s.search_vector, quote_literal(w.lexeme)::tsquery) END"
+)
+
+
+def _insert_words(cursor, where):
+    """The word rows of the published stories `where` (SQL over `s`) keeps."""
+    cursor.execute(
+        f"INSERT INTO {WORD_TABLE} (story_id, lexeme, rank, start_date) "
+        f"SELECT s.id, w.lexeme, {_RANK}, s.start_date "
+        f"FROM {STORY_TABLE} s, unnest(s.search_vector) w "
+        f"WHERE s.status = 'published' AND s.search_vector IS NOT NULL AND ({where})"
+    )
+
+
+def _word_sums(cursor, where):
+    """Counter {(lexeme, country): stories} of the word rows `where` (SQL over `w`) keeps,
+    country "" for all of them."""
+    cursor.execute(
+        f"SELECT w.lexeme, '', COUNT(*) FROM {WORD_TABLE} w WHERE {where} GROUP BY w.lexeme "
+        f"UNION ALL SELECT w.lexeme, f.key, COUNT(*) FROM {WORD_TABLE} w JOIN {FACET_TABLE} f "
+        f"ON f.story_id = w.story_id AND f.facet = 'country' WHERE {where} "
+        "GROUP BY w.lexeme, f.key"
+    )
+    return Counter({(lexeme, country): n for lexeme, country, n in cursor.fetchall()})
+
+
+def _replace_words(cursor, where, rows_where, before):
+    """Replace the word rows `rows_where` (SQL over `w`) keeps by those of the stories `where`
+    (over `s`: the same stories) and move the word totals by the difference from `before`."""
+    cursor.execute(f"DELETE FROM {WORD_TABLE} w WHERE {rows_where}")
+    _insert_words(cursor, where)
+    after = _word_sums(cursor, rows_where)
+    # In key order, so that concurrent writers lock the totals in the same order.
+    delta = sorted(
+        (lexeme, country, after[lexeme, country] - before[lexeme, country])
+        for lexeme, country in before.keys() | after.keys()
+        if after[lexeme, country] != before[lexeme, country]
+    )
+    if not delta:
+        return
+    lexemes, countries, changes = (list(column) for column in zip(*delta, strict=True))
+    cursor.execute(
+        f"INSERT INTO {WORD_TOTAL_TABLE} (lexeme, country, total) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
+        "ON CONFLICT (lexeme, country) DO UPDATE SET "
+        f"total = {WORD_TOTAL_TABLE}.total + excluded.total",
+        [lexemes, countries, changes],
+    )
+    cursor.execute(
+        f"DELETE FROM {WORD_TOTAL_TABLE} t USING unnest(%s::text[], %s::text[]) k(lexeme, country) "
+        "WHERE t.lexeme = k.lexeme AND t.country = k.country AND t.total = 0",
+        [lexemes, countries],
+    )
+
+
+def refresh_words(cursor, first, last):
+    """Recompute the words of the stories with ids in (first, last], for a transaction that
+    has just set their search vectors with WORDS_BY_CALLER on (search.Batches)."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+    rows = f"w.story_id > {int(first)} AND w.story_id <= {int(last)}"
+    before = _word_sums(cursor, rows)
+    _replace_words(cursor, f"s.id > {int(first)} AND s.id <= {int(last)}", rows, before)
+
+
+def fill_words(cursor):
+    """Every word row and total from the stories' vectors, into emptied tables, the indexes
+    built after (rebuild(), migration 0020). Creates the tables if need be: an older
+    migration's rebuild() runs today's code, before the migration that adds them."""
+    for statement in WORD_TABLES:
+        cursor.execute(statement)
+    cursor.execute(f"TRUNCATE {WORD_TABLE}, {WORD_TOTAL_TABLE}")
+    for name in WORD_INDEXES:
+        cursor.execute(f"DROP INDEX IF EXISTS {name}")
+    _insert_words(cursor, "1 = 1")
+    cursor.execute(
+        f"INSERT INTO {WORD_TOTAL_TABLE} (lexeme, country, total) "
+        f"SELECT lexeme, '', COUNT(*) FROM {WORD_TABLE} GROUP BY lexeme "
+        f"UNION ALL SELECT w.lexeme, f.key, COUNT(*) FROM {WORD_TABLE} w "
+        f"JOIN {FACET_TABLE} f ON f.story_id = w.story_id AND f.facet = 'country' "
+        "GROUP BY w.lexeme, f.key"
+    )
+    for statement in WORD_INDEXES.values():
+        cursor.execute(statement)
+    cursor.execute(f"ANALYZE {WORD_TABLE}")
+    cursor.execute(f"ANALYZE {WORD_TOTAL_TABLE}")
+
+
+def _in_country(country):
+    """SQL keeping the word rows (`w`) of stories in `country` (a country facet key), with
+    its parameters; nothing for any country ("")."""
+    if not country:
+        return "", []
+    return (
+        f" AND EXISTS (SELECT 1 FROM {FACET_TABLE} f WHERE f.story_id = w.story_id "
+        "AND f.facet = 'country' AND f.key = %s)",
+        [country],
+    )
+
+
+def word_total(lexeme, country=""):
+    """How many published stories have `lexeme` (in `country`, a country facet key)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT total FROM {WORD_TOTAL_TABLE} WHERE lexeme = %s AND country = %s",
+            [lexeme, country],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def ranked_words(lexeme, reach, country=""):
+    """The ids of the published stories with `lexeme` (in `country`) ranked at or above the
+    `reach`-th, ranked by that word alone, newest first among equals: every story up to that
+    place in the list's order, and the others tied with the reach-th on rank and date (the
+    list orders those by title). All of them if they are no more than `reach`."""
+    in_country, params = _in_country(country)
+    rows = f"FROM {WORD_TABLE} w WHERE w.lexeme = %s{in_country}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.rank, w.start_date {rows} "
+            "ORDER BY w.rank DESC, w.start_date DESC NULLS LAST, w.story_id "
+            "OFFSET %s LIMIT 1",
+            [lexeme, *params, reach - 1],
+        )
+        edge = cursor.fetchone()
+        if edge is None:
+            cursor.execute(f"SELECT w.story_id {rows}", [lexeme, *params])
+            return [row[0] for row in cursor.fetchall()]
+        rank, day = edge
+        # Each an index range: those ranked higher, and those ranked equal dated on or after
+        # the edge's day (any date, when the edge has none: undated stories come last).
+        tied = "w.rank = CAST(%s AS real)"
+        tied_params = [str(rank)]
+        if day is not None:
+            tied += " AND w.start_date >= %s"
+            tied_params.append(day)
+        cursor.execute(
+            f"SELECT w.story_id {rows} AND w.rank > CAST(%s AS real) "
+            f"UNION ALL SELECT w.story_id {rows} AND {tied}",
+            [lexeme, *params, str(rank), lexeme, *params, *tied_params],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def sampled_words(lexeme, limit, country=""):
+    """[(story id, hash bucket)] of the published stories in the sample with `lexeme` (in
+    `country`), lowest bucket first, at most `limit` (browse/facets.py, Sample)."""
+    join, params = "", []
+    if country:
+        # The country's rows in the sample, from their own index (sample.FACET_INDEXES),
+        # joined: 5 ms for a common word in Italy, where a test of each of the word's
+        # sampled stories took 130.
+        join = (
+            f" JOIN {FACET_TABLE} f ON f.story_id = w.story_id AND f.facet = 'country' "
+            f"AND f.key = %s AND {sample.bucket_sql('CAST(f.story_id AS bigint)')} "
+            f"< {sample.SHARE}"
+        )
+        params = [country]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.story_id, {_WORD_BUCKET} FROM {WORD_TABLE} w{join} "
+            f"WHERE w.lexeme = %s AND {_WORD_BUCKET} < {sample.SHARE} "
+            f"ORDER BY {_WORD_BUCKET} LIMIT %s",
+            [*params, lexeme, limit],
+        )
+        return cursor.fetchall()
+
+
+def word_story_ids(lexeme, country="", limit=None):
+    """The ids of the published stories with `lexeme` (in `country`), at most `limit`."""
+    sql, params = word_stories(lexeme, country)
+    if limit is not None:
+        sql, params = f"{sql} LIMIT %s", [*params, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def word_stories(lexeme, country=""):
+    """(SQL, parameters) of a query of the ids of the published stories with `lexeme` (in
+    `country`), for counting facets over them (a word's few stories: browse/facets.py)."""
+    in_country, params = _in_country(country)
+    return (
+        f"SELECT w.story_id FROM {WORD_TABLE} w WHERE w.lexeme = %s{in_country}",
+        [lexeme, *params],
+    )
+
+
 # Triggers: each notes the stories whose rows a change may alter.
 
 
@@ -422,6 +665,18 @@ def _published(story_id):
 def _changed(vendor, *columns):
     op = "IS DISTINCT FROM" if vendor == "postgresql" else "IS NOT"
     return "(" + " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in columns) + ")"
+
+
+def _story_changed(vendor):
+    """A change of a story that alters its rows: its status, kind or dates; on PostgreSQL its
+    search vector too (its words), unless the transaction writes the words itself."""
+    changed = _changed(vendor, "status", "kind", "start_date", "end_date")
+    if vendor != "postgresql":
+        return changed
+    return (
+        f"({changed} OR (OLD.search_vector IS DISTINCT FROM NEW.search_vector AND "
+        f"current_setting('{WORDS_BY_CALLER}', true) IS DISTINCT FROM 'on'))"
+    )
 
 
 def _note(story_id):
@@ -454,8 +709,7 @@ def trigger_specs(vendor):
     yield (
         story,
         "update",
-        "(OLD.status = 'published' OR NEW.status = 'published') AND "
-        + _changed(vendor, "status", "kind", "start_date", "end_date"),
+        "(OLD.status = 'published' OR NEW.status = 'published') AND " + _story_changed(vendor),
         [_note("NEW.id")],
     )
     yield from _links(vendor)

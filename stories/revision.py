@@ -232,3 +232,24 @@ def uninstall_revision_triggers(schema_editor, tables):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
         if vendor == "postgresql":
             schema_editor.execute(f"DROP FUNCTION IF EXISTS {revision_function(table)}()")
+
+
+def pause_revision_triggers(connection):
+    """PostgreSQL, inside a bulk load's transaction: the revision triggers of every public
+    table off; `resume_revision_triggers()` switches them back on and moves the revision
+    once. Each COPY of a load is one statement, but its check is planned while the story
+    table, created empty, has no statistics: the plan scanned the stories loaded so far for
+    each row copied until it met a published one, and a load's time grew with the square of
+    its size (`generate_archive`: 22 s for 20,000 stories, 814 s for 100,000)."""
+    with connection.cursor() as cursor:
+        for table in public_tables():
+            for name in revision_triggers(table, "postgresql"):
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
+
+
+def resume_revision_triggers(connection):
+    with connection.cursor() as cursor:
+        for table in public_tables():
+            for name in revision_triggers(table, "postgresql"):
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {name}")
+        cursor.execute(BUMP)  # (what the paused triggers would have done, once)

@@ -37,6 +37,11 @@ FACET_STORY_ID = 'CAST("stories_storyfacet"."story_id" AS bigint)'
 
 def _bucket(of):
     """As the partial indexes say it (PostgreSQL)."""
+    return bucket_sql(of)
+
+
+def bucket_sql(of):
+    """The hash bucket of the story id in column `of`, in SQL (PostgreSQL)."""
     return f"MOD(MOD({of}, {BUCKETS}) * {MULTIPLIER}, {BUCKETS})"
 
 

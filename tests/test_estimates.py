@@ -127,6 +127,23 @@ def test_the_sample_as_each_database_says_it_serves_pages(client, monkeypatch, u
     assert any(f"< {sample.SHARE}" in query["sql"] for query in queries.captured_queries)
 
 
+@pytest.mark.postgres
+def test_a_words_facets_are_estimated_on_its_rows_in_the_sample(client, monkeypatch):
+    """PostgreSQL: a search for one word is sampled from the word tables' index of the
+    sample; its facets scaled and marked, its total exact."""
+    florence = factories.city("Florence")
+    for number in IN_SAMPLE + OUT_OF_SAMPLE:
+        factories.story(f"Balcony aria {number}", id=number, kind="music", cities=[florence])
+    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 0)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/stories/?q=balconies")
+    assert "<strong>8 stories</strong>" in page.text
+    city = page.context["by_name"]["city"]
+    assert city.estimated
+    assert [v.count for v in city.values] == [8]  # (every story is in Florence)
+    assert any("stories_storyword" in query["sql"] for query in queries.captured_queries)
+
+
 def sampled_by(monkeypatch, condition):
     """Estimate every facet over any selection, on the sample `condition` says of a story's
     id, `{id}` (a story's, or a facet row's)."""
@@ -136,6 +153,9 @@ def sampled_by(monkeypatch, condition):
 
     monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 0)
     monkeypatch.setattr(facets, "in_sample", in_sample)
+    # Words through the list's own query on PostgreSQL too: a word's rows in the word tables
+    # are sampled by the real sample (tests/test_search_words.py and the test below).
+    monkeypatch.setattr(search, "single_lexeme", lambda words: None)
 
 
 def test_estimated_counts_are_scaled_up_and_marked_about(client, monkeypatch):
@@ -260,3 +280,49 @@ def test_a_facet_with_room_for_every_value_shows_each():
         ("music", 6, "about 6"),
         ("applause", 2, "about 2"),
     ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/stories/?q=balcony+aria",  # the list's own query
+        "/stories/?q=balcony&country=IT",  # PostgreSQL: the word tables
+        "/stories/?city=florence&kind=music",  # the facet rows, several filters
+        "/stories/?country=IT&date_after=2020-03-01",  # one range of the facet rows
+    ],
+)
+def test_a_few_stories_facets_counted_at_once_are_those_counted_one_by_one(
+    client, monkeypatch, url
+):
+    """When the sample says a selection is small, its stories are read once and every
+    facet counted over them in one query: the same values and counts, exact."""
+    florence, turin = factories.city("Florence"), factories.city("Turin")
+    madrid = factories.city("Madrid", country_code="ES")
+    ids = iter(n for n in range(1000, 2000) if not sample.contains(n))
+    for number in range(6):
+        factories.story(
+            f"Balcony aria {number}",
+            id=next(ids),
+            cities=[florence] if number % 2 else [florence, turin],
+            kind="music",
+            day=datetime.date(2020, 3, 10 + number),
+        )
+    factories.story(
+        "Balcony clapping",
+        id=next(ids),
+        cities=[turin],
+        kind="applause",
+        day=datetime.date(2020, 4, 2),
+    )
+    factories.story("Balcony aria in Madrid", id=next(ids), cities=[madrid], kind="music")
+    one_by_one = client.get(url).context["by_name"]  # (too few stories for a sample)
+    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 1)  # a sample, which holds none of them
+    with CaptureQueriesContext(connection) as queries:
+        at_once = client.get(url + "&sort=title").context["by_name"]
+    assert [n for n, facet in at_once.items() if facet.estimated] == []
+    for name, facet in one_by_one.items():
+        assert [(v.key, v.count) for v in at_once[name].values] == [
+            (v.key, v.count) for v in facet.values
+        ]
+    counted = [q for q in queries.captured_queries if 'COUNT(*) AS "n"' in q["sql"]]
+    assert len(counted) <= 3  # (one a selection: at most the list's, and two others')

@@ -150,3 +150,32 @@ def test_stop_words_are_left_out_as_postgresql_leaves_them_out():
 def test_fts5_accepts_whatever_the_visitor_types(words):
     published = Story.objects.published()
     list(search.by_relevance(search.matching(published, words), words)[:5])
+
+
+@pytest.mark.parametrize("words", ["balcony", "Palermo DJ", "balcony OR applause", "the"])
+def test_a_search_alone_is_counted_in_the_index_as_the_list_query_counts(
+    client, seed_like_with_hidden, words
+):
+    """The list's total for words alone comes from the index (published stories only);
+    it is the count of the list's own query, before and after a story is withdrawn."""
+    from django.core.cache import caches
+    from django.urls import reverse
+
+    def listed():
+        for cache in caches.all():  # (a page kept whole has no context)
+            cache.clear()
+        return client.get(reverse("browse:list"), {"q": words}).context["page"].paginator.count
+
+    def slow():
+        return search.matching(Story.objects.published(), words).count()
+
+    assert search.indexed_count(words) == slow() == listed()
+    for story in search.matching(Story.objects.published(), words):
+        story.status = Story.Status.WITHDRAWN
+        story.save()
+        break
+    assert search.indexed_count(words) == slow() == listed()
+
+
+def test_words_that_only_exclude_are_not_counted_in_the_index(seed_like_with_hidden):
+    assert search.indexed_count("-balcony") is None

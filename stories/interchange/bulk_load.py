@@ -30,7 +30,7 @@ from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from stories import facts
+from stories import facts, revision
 from stories.interchange.archive import (
     ARCHIVE_MODELS,
     POST_MODEL,
@@ -152,6 +152,7 @@ class BulkLoader:
             self.suspend_constraints()
             pause_search_triggers()
             facts.pause_triggers()
+            revision.pause_revision_triggers(connection)
             self.writer = CopyWriter(connection)
         else:
             pause_search_triggers()  # the full-text index's; finish() rebuilds the index
@@ -304,6 +305,7 @@ class BulkLoader:
             self.restore_constraints()
             facts.rebuild()
             facts.resume_triggers()
+            revision.resume_revision_triggers(connection)
             with connection.cursor() as cursor:
                 for sql in connection.ops.sequence_reset_sql(no_style(), ARCHIVE_MODELS):
                     cursor.execute(sql)

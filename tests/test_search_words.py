@@ -1,0 +1,179 @@
+"""A search for one word on PostgreSQL, answered from the word tables (stories/facts.py):
+the same stories, in the same order, with the same total, as ranking every match.
+
+Each list is compared with the slow way, `search.by_relevance(search.matching(...))` over
+the published stories, page by page, with ties (stories equal on rank and date, ordered
+by title) across the pages' edges."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from browse import facets
+from browse.filters import checked_filters
+from browse.views import STORIES_PER_PAGE
+from stories import facts, sample, search
+from stories.models import Story
+from tests import factories
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+MARCH = datetime.date(2020, 3, 1)
+
+
+@pytest.fixture
+def stories():
+    """55 stories with "balcony" (in the title, the summary or the body, once or twice; over
+    a few days, so many tie), in Italy, Spain or both, or no country; drafts and a
+    withdrawn story with the word too; others without it."""
+    rome = factories.city("Rome")
+    madrid = factories.city("Madrid", country_code="ES")
+    places = [[rome], [madrid], [rome, madrid], []]
+    where = [
+        {"title": "Singing from a balcony"},
+        {"title": "Singing together", "summary": "From a balcony in the evening."},
+        {"title": "Singing together", "body": "Neighbours sang from a balcony."},
+        {"title": "A balcony concert", "body": "Another balcony joined in."},
+    ]
+    made = []
+    for n in range(55):
+        fields = dict(where[n % 4])
+        fields["title"] = f"{fields['title']} {n % 3}"  # (titles tie too)
+        day = None if n % 11 == 0 else MARCH + datetime.timedelta(days=n % 3)
+        made.append(factories.story(day=day, cities=places[n % 4], **fields))
+    for status in (Story.Status.DRAFT, Story.Status.IN_REVIEW, Story.Status.WITHDRAWN):
+        factories.story("Hidden balcony", day=MARCH, cities=[rome], status=status)
+    for n in range(5):
+        factories.story(f"Applause {n}", day=MARCH, cities=[rome])
+    return made
+
+
+def slow(words, country=None):
+    published = Story.objects.published()
+    if country is not None:
+        published = published.in_countries([country])
+    ranked = search.by_relevance(search.matching(published, words), words)
+    return list(ranked.values_list("pk", flat=True))
+
+
+def listed(client, **params):
+    response = client.get(reverse("browse:list"), params)
+    assert response.status_code == 200
+    page = response.context["page"]
+    return [story.pk for story in page.object_list], page.paginator.count
+
+
+@pytest.mark.parametrize("words", ["balcony", "balconies", "Balcony!"])
+@pytest.mark.parametrize("country", [None, "IT", "ES"])
+def test_a_word_lists_what_ranking_every_match_lists(client, stories, words, country):
+    from stories.models import Country
+
+    expected = slow(words, Country.objects.get(code=country) if country else None)
+    assert len(expected) > STORIES_PER_PAGE  # (at least two pages)
+    params = {"q": words, **({"country": country} if country else {})}
+    pages = -(-len(expected) // STORIES_PER_PAGE)
+    for number in range(1, pages + 1):
+        ids, count = listed(client, page=number, **params)
+        assert count == len(expected)
+        start = (number - 1) * STORIES_PER_PAGE
+        assert ids == expected[start : start + STORIES_PER_PAGE]
+
+
+def test_the_list_is_read_from_the_word_tables(client, stories):
+    filterset = checked_filters({"q": "balconies", "country": "IT"})
+    chosen = facets.selection(filterset)
+    italy = str(filterset.form.cleaned_data["country"].pk)
+    assert chosen.word == ("balconi", italy)
+    assert facets.story_count(filterset) == facts.word_total("balconi", italy)
+    # Page one reaches 20 stories: those ranked at or above the 20th, and those tied with it.
+    candidates = facts.ranked_words("balconi", STORIES_PER_PAGE, italy)
+    expected = slow("balconies", filterset.form.cleaned_data["country"])
+    assert set(expected[:STORIES_PER_PAGE]) <= set(candidates) < set(expected)
+
+
+@pytest.mark.parametrize(
+    ("words", "lexeme"),
+    [
+        ("balconies", "balconi"),
+        ("  The BALCONY ", "balconi"),
+        ("balcony Rome", None),
+        ('"balcony concert"', None),
+        ('"from a balcony"', "balconi"),  # (a phrase of one word but stop words)
+        ("-balcony", None),
+        ("balcony OR window", None),
+        ("the", None),
+    ],
+)
+def test_what_counts_as_one_word(words, lexeme):
+    assert search.single_lexeme(words) == lexeme
+
+
+def test_other_filters_beside_a_word_use_the_list_query(client, stories):
+    """A word with a city, a kind or dates is counted the slow way, and agrees."""
+    rome = stories[0].cities.get()
+    ids, count = listed(client, q="balcony", city=rome.slug, date_after="2020-03-02")
+    expected = search.by_relevance(
+        search.matching(
+            Story.objects.published().in_cities([rome]).covering(first=MARCH.replace(day=2)),
+            "balcony",
+        ),
+        "balcony",
+    )
+    assert count == expected.count()
+    assert ids == list(expected.values_list("pk", flat=True)[:STORIES_PER_PAGE])
+
+
+def test_a_withdrawn_story_leaves_the_word_on_the_next_request(client, stories):
+    _, before = listed(client, q="balcony", country="ES")
+    spanish = [s for s in stories if s.cities.filter(country__code="ES").exists()]
+    spanish[0].status = Story.Status.WITHDRAWN
+    spanish[0].save()
+    ids, after = listed(client, q="balcony", country="ES")
+    assert after == before - 1
+    assert spanish[0].pk not in ids
+    _, everywhere = listed(client, q="balcony")
+    assert everywhere == len(slow("balcony"))
+
+
+def test_a_retitled_story_is_found_by_its_new_word_on_the_next_request(client, stories):
+    assert listed(client, q="nocturne") == ([], 0)
+    story = stories[5]
+    story.title = "A nocturne"
+    story.save()
+    assert listed(client, q="nocturne") == ([story.pk], 1)
+
+
+def test_the_sample_of_a_word_is_the_sample_of_its_stories(stories):
+    """The word rows' sample index gives the stories of the sample the list query would,
+    lowest hash bucket first."""
+    facts.bring_up_to_date()
+    matching = slow("balcony")
+    in_sample = sorted(
+        ((pk, pk % sample.BUCKETS * sample.MULTIPLIER % sample.BUCKETS) for pk in matching),
+        key=lambda row: row[1],
+    )
+    in_sample = [row for row in in_sample if row[1] < sample.SHARE]
+    assert [tuple(row) for row in facts.sampled_words("balconi", 10**6)] == in_sample
+    assert len(facts.sampled_words("balconi", 1)) == min(1, len(in_sample))
+
+
+def test_the_first_page_reads_the_ranked_index(stories):
+    """At the archive's scale a word is a small part of the table (here 55 rows among 20,000
+    of other words, rows of no story, so that the planner sees it so)."""
+    facts.bring_up_to_date()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO stories_storyword (story_id, lexeme, rank, start_date) "
+            "SELECT -n, 'other' || (n % 400), 0.1, NULL FROM generate_series(1, 20000) n"
+        )
+        cursor.execute("ANALYZE stories_storyword")
+        cursor.execute(
+            "EXPLAIN SELECT w.rank, w.start_date FROM stories_storyword w "
+            "WHERE w.lexeme = 'balconi' "
+            "ORDER BY w.rank DESC, w.start_date DESC NULLS LAST, w.story_id OFFSET 19 LIMIT 1"
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "stories_storyword_ranked" in plan
+    assert "Sort" not in plan
