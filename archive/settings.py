@@ -36,6 +36,11 @@ DJANGO_SECURE_PROXY_SSL_HEADER  set only behind a TLS-terminating proxy that alw
 DJANGO_CSRF_TRUSTED_ORIGINS     comma-separated origins (https://archive.example) allowed to
                                 post forms when the proxy changes the host or port
 
+COPIES_ROOT the folder archived copies of posts are written to (default: copies/ in the
+            project folder); see docs/preservation.md for S3-compatible storage instead
+CAPTURE_CONTACT the address capture_posts and check_links give in their User-Agent (default:
+            ARCHIVE_CONTACT_EMAIL, else none)
+
 CACHE_URL   the cache the workers share, redis://[:password@]host:port/db (or rediss://,
             unix:///path?db=N); unset: each process keeps its own in memory. See
             docs/deployment.md, "Shared cache".
@@ -252,6 +257,7 @@ INSTALLED_APPS = [
     "stories",
     "browse",
     "opendata",
+    "preservation",
 ]
 
 MIDDLEWARE = [
@@ -308,6 +314,7 @@ DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2,
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
+CAPTURE_CONTACT = env_email("CAPTURE_CONTACT") or ARCHIVE_CONTACT_EMAIL
 # OAI-PMH identifiers read oai:<this>:<story slug> (opendata/oai.py): set it once, to the
 # archive's domain name, and never change it, or harvesters see every story as new.
 OAI_REPOSITORY_IDENTIFIER = os.environ.get(
@@ -385,8 +392,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Archived copies of posts (preservation/): never served from a URL of the storage itself,
+# only through the copy view, which admits only what the public may see.
+COPIES_ROOT = Path(os.environ.get("COPIES_ROOT", "") or BASE_DIR / "copies")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "copies": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": COPIES_ROOT, "base_url": None},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
