@@ -142,7 +142,8 @@ def capture(address, outcome, command, operator=""):
 
 def not_yet_captured(addresses, batch=500):
     """The addresses no page capture holds yet, asked of the database a batch at a time."""
-    for chunk in itertools.batched(addresses, batch):
+    addresses = iter(addresses)
+    while chunk := list(itertools.islice(addresses, batch)):
         done = set(
             ArchivedCopy.objects.filter(
                 kind=ArchivedCopy.Kind.CAPTURE, original_url__in={a.url for a in chunk}

@@ -173,7 +173,7 @@ class LinkCheck(models.Model):
         WITHHELD = "withheld", _("withheld")
         BLOCKED = "blocked", _("blocked")
         MOVED = "moved", _("moved")
-        ERROR = "error", _("server error")
+        ERROR = "error", _("other HTTP error")
         UNREACHABLE = "unreachable", _("unreachable")
 
     # The statuses that say the original can no longer be seen where the archive cites it.

@@ -293,7 +293,7 @@ class Migration(migrations.Migration):
                             ("withheld", "withheld"),
                             ("blocked", "blocked"),
                             ("moved", "moved"),
-                            ("error", "server error"),
+                            ("error", "other HTTP error"),
                             ("unreachable", "unreachable"),
                         ],
                         max_length=12,

@@ -1,16 +1,20 @@
 """The options capture_posts and check_links share: how politely and how long to fetch."""
 
+import argparse
+
 from preservation.models import LinkCheck
 
 
 def positive(kind):
     def parse(value):
-        number = kind(value)
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value}") from None
         if number <= 0:
-            raise ValueError(f"must be more than 0, not {value}")
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
         return number
 
-    parse.__name__ = kind.__name__
     return parse
 
 

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             if not Story.objects.filter(slug=story).exists():
                 raise CommandError(f"No story “{story}” in the archive.")
             posts = posts.filter(story__slug=story)
-            sources = sources.filter(story__slug=story)
+            sources = sources.filter(stories__slug=story)
         bar = tqdm(unit="address", disable=not sys.stderr.isatty())
         with new_fetcher("check_links", read_body=False, **fetch_options(options)) as fetcher:
             tally = check_links(
