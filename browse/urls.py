@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from browse import views
+from browse import copies, views
 
 
 class IsoDateConverter:
@@ -34,5 +34,6 @@ urlpatterns = [
     path("timeline/", views.timeline_view, name="timeline"),
     path("map/", views.map_view, name="map"),
     path("about/", views.about, name="about"),
+    path("copies/<int:pk>/", copies.copy_file, name="copy"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]
