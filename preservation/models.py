@@ -103,7 +103,7 @@ class ArchivedCopy(models.Model):
     )
 
     objects = ArchivedCopyQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["file", "public_file"])
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["post", "-captured_at", "-pk"]

@@ -19,7 +19,7 @@ FORBIDDEN = [
     ("stories/interchange", ("browse", "opendata", "stories.admin")),
     ("stories/management", ("browse", "opendata")),
     ("browse", ("stories.interchange", "stories.admin", "opendata", "preservation.admin")),
-    ("preservation", ("browse", "opendata", "stories.interchange", "stories.admin")),
+    ("preservation", ("browse", "opendata", "stories.interchange")),
     ("opendata", ("stories.interchange", "stories.admin")),
 ]
 
