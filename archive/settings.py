@@ -38,6 +38,7 @@ DJANGO_CSRF_TRUSTED_ORIGINS     comma-separated origins (https://archive.example
 
 COPIES_ROOT the folder archived copies of posts are written to (default: copies/ in the
             project folder); see docs/preservation.md for S3-compatible storage instead
+CORRECTION_RATE_LIMIT requests for a correction or removal one address may send an hour (5)
 CAPTURE_CONTACT the address capture_posts and check_links give in their User-Agent (default:
             ARCHIVE_CONTACT_EMAIL, else none)
 
@@ -315,6 +316,8 @@ DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
 CAPTURE_CONTACT = env_email("CAPTURE_CONTACT") or ARCHIVE_CONTACT_EMAIL
+# Requests for a correction or removal one address may send in an hour (browse/corrections.py).
+CORRECTION_RATE_LIMIT = env_int("CORRECTION_RATE_LIMIT", 5, minimum=1)
 # OAI-PMH identifiers read oai:<this>:<story slug> (opendata/oai.py): set it once, to the
 # archive's domain name, and never change it, or harvesters see every story as new.
 OAI_REPOSITORY_IDENTIFIER = os.environ.get(

@@ -12,7 +12,7 @@ from stories.admin import URL_FIELDS, HistoryAdmin
 from stories.models import LinkedPost
 
 from . import files
-from .models import ArchivedCopy, LinkCheck
+from .models import ArchivedCopy, CorrectionRequest, LinkCheck
 
 MB = 1024 * 1024
 # What an editor may upload, and how large (pictures and short videos; a capture of a whole
@@ -172,6 +172,33 @@ class LinkCheckAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(HistoryAdmin):
+    list_display = ["__str__", "asking", "about", "status", "received_at"]
+    list_select_related = ["story", "post"]
+    list_filter = ["status", "asking", "about"]
+    search_fields = ["reason", "contact", "story__title"]
+    date_hierarchy = "received_at"
+    fields = [
+        "story",
+        "post",
+        "asking",
+        "about",
+        "reason",
+        "contact",
+        "received_at",
+        "status",
+        "editor_notes",
+    ]
+    readonly_fields = ["story", "post", "asking", "about", "reason", "contact", "received_at"]
+
+    def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):

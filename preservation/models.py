@@ -241,3 +241,69 @@ class LinkCheck(models.Model):
     @property
     def offline(self):
         return self.status in self.OFFLINE
+
+
+class CorrectionRequest(models.Model):
+    """A visitor's request to correct or remove something of a published story, sent with
+    the form on the story's page. It publishes nothing and changes nothing by itself: an
+    editor reads it, decides (accepted, declined) and makes any change in the story, the
+    post or the copy, where history records it. Never shown to the public."""
+
+    class About(models.TextChoices):
+        POST = "post", _("a post or its archived copy")
+        FACT = "fact", _("a fact in the story (a date, a place, a name)")
+        STORY = "story", _("the whole story")
+
+    class Asking(models.TextChoices):
+        CORRECTION = "correction", _("a correction")
+        REMOVAL = "removal", _("a removal")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    story = models.ForeignKey(
+        Story,
+        verbose_name=_("story"),
+        on_delete=models.PROTECT,
+        related_name="correction_requests",
+    )
+    post = models.ForeignKey(
+        LinkedPost,
+        verbose_name=_("post"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="correction_requests",
+    )
+    about = models.CharField(verbose_name=_("about"), max_length=10, choices=About)
+    asking = models.CharField(verbose_name=_("asking for"), max_length=12, choices=Asking)
+    reason = models.TextField(verbose_name=_("what and why"), max_length=5000)
+    contact = models.CharField(verbose_name=_("contact"), max_length=254, blank=True)
+    received_at = models.DateTimeField(verbose_name=_("received at"))
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=Status, default=Status.OPEN
+    )
+    editor_notes = models.TextField(
+        verbose_name=_("editors' notes"),
+        blank=True,
+        help_text=_("What was decided and done, for the next editor. Not sent to anyone."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("correction or removal request")
+        verbose_name_plural = _("correction and removal requests")
+        indexes = [
+            # The admin's list of open requests, newest first.
+            models.Index(fields=["status", "-received_at"], name="preservation_request_open"),
+        ]
+
+    def __str__(self):
+        return gettext("Request for %(asking)s of “%(story)s”") % {
+            "asking": self.get_asking_display(),
+            "story": self.story.title,
+        }

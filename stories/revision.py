@@ -68,6 +68,8 @@ def is_public(model):
         StorySearchDocument,
     )
 
+    if model._meta.label == "preservation.CorrectionRequest":
+        return False  # (visitors' requests: only editors read them)
     return not issubclass(
         model,
         HistoricalChanges

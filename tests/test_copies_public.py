@@ -157,3 +157,14 @@ def test_hiding_a_copy_changes_the_story_pages_etag(client, post):
 
 def test_the_copy_address_is_reversed_by_name(post):
     assert reverse("browse:copy", args=[7]) == "/copies/7/"
+
+
+def test_a_drafts_copies_and_checks_leave_the_etag_alone(client):
+    factories.story("Published", slug="published")
+    draft = factories.story("Draft", status=Story.Status.DRAFT)
+    post = factories.post(draft, url="https://twitter.com/d/status/5")
+    before = client.get("/stories/published/")["ETag"]
+    copy = copy_of(post, "capture", b"WARC draft", "application/warc", original_url=post.url)
+    check(post, "gone")
+    ArchivedCopy.objects.filter(pk=copy.pk).update(hidden=True, hidden_reason="Not needed")
+    assert client.get("/stories/published/")["ETag"] == before

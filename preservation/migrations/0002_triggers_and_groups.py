@@ -7,10 +7,9 @@ copy or a check (the admin offers no delete; the archive keeps its copies), and 
 a check.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from preservation import immutable
+from preservation import groups, immutable
 from stories.revision import install_revision_triggers, uninstall_revision_triggers
 
 TABLES = ["preservation_archivedcopy", "preservation_linkcheck"]
@@ -32,26 +31,11 @@ def uninstall(apps, schema_editor):
 
 
 def grant(apps, schema_editor):
-    app_config = apps.get_app_config("preservation")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group = Group.objects.filter(name=name).first()
-        if group is None:  # (a database whose editors renamed or removed the group)
-            continue
-        permissions = Permission.objects.filter(
-            content_type__app_label="preservation", codename__in=codenames
-        )
-        group.permissions.add(*permissions)
+    groups.grant(apps, GROUPS)
 
 
 def revoke(apps, schema_editor):
-    Permission = apps.get_model("auth", "Permission")
-    for group in apps.get_model("auth", "Group").objects.filter(name__in=GROUPS):
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="preservation"))
+    groups.revoke(apps, GROUPS)
 
 
 class Migration(migrations.Migration):
