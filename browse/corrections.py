@@ -3,9 +3,10 @@
 The story page itself stays cacheable and cookie-free: it links here, and only this page
 sets the CSRF cookie. A request lands in the admin (preservation.CorrectionRequest) with the
 status "open"; it publishes and changes nothing. Against abuse: CSRF, a honeypot field a
-person leaves empty, CORRECTION_RATE_LIMIT requests an hour from one address (counted in the
-cache; no address is stored), size limits, and plain text only. A refused request is shown
-again as typed, with the reason next to the field (400; 429 past the rate limit).
+person leaves empty, CORRECTION_RATE_LIMIT requests an hour from one address (counted in
+the shared cache, never stored with the request), size limits, and plain text only. A
+refused request is shown again as typed, with the reason next to the field (400; 429 past
+the rate limit).
 """
 
 import re
@@ -20,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from rest_framework.throttling import BaseThrottle
 
 from preservation.models import CorrectionRequest
 from stories.models import Story
@@ -83,7 +85,9 @@ class CorrectionForm(forms.ModelForm):
 
 def over_the_limit(request):
     """Count this request against its address; True past CORRECTION_RATE_LIMIT an hour."""
-    key = f"correction-requests:{request.META.get('REMOTE_ADDR', '')}"
+    # The address as the API's rate limit reads it (REMOTE_ADDR, or X-Forwarded-For behind
+    # API_PROXIES proxies): Django REST framework's own reading, so both agree.
+    key = f"correction-requests:{BaseThrottle().get_ident(request)}"
     cache.add(key, 0, RATE_WINDOW)
     try:
         count = cache.incr(key)

@@ -149,3 +149,13 @@ def test_editors_read_and_decide_requests_contributors_do_not_see_them(client, s
     assert (request.status, request.reason) == ("declined", sent()["reason"])
     record = request.history.latest("history_date")
     assert client.get(f"{base}/history/{record.history_id}/").status_code == 200
+
+
+def test_behind_a_proxy_the_limit_counts_the_clients_address(client, story, settings):
+    settings.CORRECTION_RATE_LIMIT = 1
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    first = client.post(URL, sent(), HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy)
+    second = client.post(URL, sent(), HTTP_X_FORWARDED_FOR="198.51.100.2", **proxy)
+    again = client.post(URL, sent(), HTTP_X_FORWARDED_FOR="198.51.100.1", **proxy)
+    assert (first.status_code, second.status_code, again.status_code) == (302, 302, 429)
