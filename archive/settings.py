@@ -203,7 +203,7 @@ def env_cache(name, database, release):
     else:
         # redis-py takes a database "number" it cannot read (redis://host/zero) as 0.
         number = urlsplit(raw).path.strip("/")
-        complete = options.get("host") and (number == "" or number.isdigit())
+        complete = options.get("host") and (number == "" or re.fullmatch(r"[0-9]+", number))
     if not complete:
         raise ImproperlyConfigured(usage)
     unknown = sorted(set(parse_qs(urlsplit(raw).query)) - set(URL_QUERY_ARGUMENT_PARSERS))
