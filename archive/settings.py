@@ -36,6 +36,12 @@ DJANGO_SECURE_PROXY_SSL_HEADER  set only behind a TLS-terminating proxy that alw
 DJANGO_CSRF_TRUSTED_ORIGINS     comma-separated origins (https://archive.example) allowed to
                                 post forms when the proxy changes the host or port
 
+COPIES_ROOT the folder archived copies of posts are written to (default: copies/ in the
+            project folder); see docs/preservation.md for S3-compatible storage instead
+CORRECTION_RATE_LIMIT requests for a correction or removal one address may send an hour (5)
+CAPTURE_CONTACT the address capture_posts and check_links give in their User-Agent (default:
+            ARCHIVE_CONTACT_EMAIL, else none)
+
 CACHE_URL   the cache the workers share, redis://[:password@]host:port/db (or rediss://,
             unix:///path?db=N); unset: each process keeps its own in memory. See
             docs/deployment.md, "Shared cache".
@@ -197,7 +203,7 @@ def env_cache(name, database, release):
     else:
         # redis-py takes a database "number" it cannot read (redis://host/zero) as 0.
         number = urlsplit(raw).path.strip("/")
-        complete = options.get("host") and (number == "" or number.isdigit())
+        complete = options.get("host") and (number == "" or re.fullmatch(r"[0-9]+", number))
     if not complete:
         raise ImproperlyConfigured(usage)
     unknown = sorted(set(parse_qs(urlsplit(raw).query)) - set(URL_QUERY_ARGUMENT_PARSERS))
@@ -252,6 +258,7 @@ INSTALLED_APPS = [
     "stories",
     "browse",
     "opendata",
+    "preservation",
 ]
 
 MIDDLEWARE = [
@@ -308,6 +315,9 @@ DATABASE_CONNECT_TIMEOUT = env_seconds("DATABASE_CONNECT_TIMEOUT", 2, minimum=2,
 DATABASE_STATEMENT_TIMEOUT = env_seconds("DATABASE_STATEMENT_TIMEOUT", 10)
 FACET_TIME_BUDGET = env_seconds("FACET_TIME_BUDGET", 0.3)
 ARCHIVE_CONTACT_EMAIL = env_email("ARCHIVE_CONTACT_EMAIL")
+CAPTURE_CONTACT = env_email("CAPTURE_CONTACT") or ARCHIVE_CONTACT_EMAIL
+# Requests for a correction or removal one address may send in an hour (browse/corrections.py).
+CORRECTION_RATE_LIMIT = env_int("CORRECTION_RATE_LIMIT", 5, minimum=1)
 # OAI-PMH identifiers read oai:<this>:<story slug> (opendata/oai.py): set it once, to the
 # archive's domain name, and never change it, or harvesters see every story as new.
 OAI_REPOSITORY_IDENTIFIER = os.environ.get(
@@ -385,8 +395,15 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Archived copies of posts (preservation/): never served from a URL of the storage itself,
+# only through the copy view, which admits only what the public may see.
+COPIES_ROOT = Path(os.environ.get("COPIES_ROOT", "") or BASE_DIR / "copies")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "copies": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": COPIES_ROOT, "base_url": None},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -429,6 +446,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF],
+        # Archived videos of posts, served by the site itself (preservation/views.py).
+        "media-src": [SELF],
         "font-src": [SELF],
         "connect-src": [SELF],
         "manifest-src": [SELF],

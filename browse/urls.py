@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from browse import views
+from browse import copies, corrections, views
 
 
 class IsoDateConverter:
@@ -25,6 +25,16 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("stories/", views.story_list, name="list"),
     path("stories/<slug:slug>/", views.story_detail, name="story"),
+    path(
+        "stories/<slug:slug>/correction/",
+        corrections.correction_request,
+        name="correction",
+    ),
+    path(
+        "stories/<slug:slug>/correction/sent/",
+        corrections.correction_sent,
+        name="correction-sent",
+    ),
     path("cities/", views.city_list, name="cities"),
     path("cities/<slug:slug>/", views.city_detail, name="city"),
     path("regions/<slug:slug>/", views.region_detail, name="region"),
@@ -34,5 +44,6 @@ urlpatterns = [
     path("timeline/", views.timeline_view, name="timeline"),
     path("map/", views.map_view, name="map"),
     path("about/", views.about, name="about"),
+    path("copies/<int:pk>/", copies.copy_file, name="copy"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 from browse import facets, maps, timeline
 from browse.caching import cached, public_page
 from browse.filters import MAX_PAGE, SORTS, checked_filters
+from preservation.models import ArchivedCopy, LinkCheck
 from stories import facts, search
 from stories.models import (
     City,
@@ -239,7 +240,24 @@ def story_detail(request, slug):
 
 def story_page(queryset):
     return queryset.for_listing().prefetch_related(
-        Prefetch("posts", queryset=LinkedPost.objects.order_by("position")), "sources"
+        Prefetch("posts", queryset=posts_with_copies()), "sources"
+    )
+
+
+def posts_with_copies():
+    """A story's posts in order, each with its copies the public may see, best first
+    (`public_copies`), and what the latest check of its address found (`original_status`:
+    "gone" and "withheld" make the page say the original is no longer online)."""
+    latest = (
+        LinkCheck.objects.filter(post=OuterRef("pk"), role=LinkCheck.Role.POST)
+        .latest_first()
+        .values("status")[:1]
+    )
+    copies = ArchivedCopy.objects.filter(hidden=False).best_first()
+    return (
+        LinkedPost.objects.order_by("position")
+        .annotate(original_status=Subquery(latest))
+        .prefetch_related(Prefetch("copies", queryset=copies, to_attr="public_copies"))
     )
 
 

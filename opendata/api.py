@@ -19,6 +19,7 @@ import binascii
 import datetime
 import json
 import math
+import re
 from functools import wraps
 
 from django.conf import settings
@@ -180,7 +181,8 @@ class CursorPagination(BasePagination):
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return PAGE_SIZE
-        if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        # (ASCII digits only: "³".isdigit() is true, and int("³") raises.)
+        if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
             raise drf.ValidationError(
                 {"page_size": [f"Ask for a whole number from 1 to {MAX_PAGE_SIZE}."]}
             )

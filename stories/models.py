@@ -367,14 +367,24 @@ class SourceArticle(models.Model):
         ]
 
     def __str__(self):
-        label = self.title or self.outlet or gettext("Untitled article")
-        if self.published_on:
+        """The title, with the day it was published; an article whose title nobody recorded
+        is named for what it is, never "Untitled": "A news article of 16 March 2020"."""
+        day = date_format(self.published_on, "j F Y") if self.published_on else ""
+        if not self.title:
+            if self.outlet and day:
+                return gettext("An article in %(outlet)s of %(date)s") % {
+                    "outlet": self.outlet,
+                    "date": day,
+                }
+            if self.outlet:
+                return gettext("An article in %(outlet)s") % {"outlet": self.outlet}
+            if day:
+                return gettext("A news article of %(date)s") % {"date": day}
+            return gettext("A news article, date unknown")
+        if day:
             # Translators: a source article and the day it was published: "Title (16 March 2020)".
-            return gettext("%(article)s (%(date)s)") % {
-                "article": label,
-                "date": date_format(self.published_on, "j F Y"),
-            }
-        return label
+            return gettext("%(article)s (%(date)s)") % {"article": self.title, "date": day}
+        return self.title
 
     def natural_key(self):
         return (self.slug,)

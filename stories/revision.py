@@ -48,8 +48,12 @@ EVENTS = {
 }
 
 
+# The apps whose tables public pages read (preservation: a post's copies and link checks).
+PUBLIC_APPS = ("stories", "preservation")
+
+
 def is_public(model):
-    """Whether public pages read `model`'s table: every model of the stories app except
+    """Whether public pages read `model`'s table: every model of PUBLIC_APPS except
     the curators' history (django-simple-history's Historical* models, the history of a
     story's many-to-many links included) and LoadRecord, the log of bulk loads, which only
     the admin reads; and the facet tables (stories/facts.py), which public pages read but
@@ -64,6 +68,8 @@ def is_public(model):
         StorySearchDocument,
     )
 
+    if model._meta.label == "preservation.CorrectionRequest":
+        return False  # (visitors' requests: only editors read them)
     return not issubclass(
         model,
         HistoricalChanges
@@ -79,7 +85,8 @@ def is_public(model):
 def public_tables():
     """The database tables of the public models and of their many-to-many links, sorted."""
     tables = set()
-    for model in apps.get_app_config("stories").get_models():
+    models = (m for label in PUBLIC_APPS for m in apps.get_app_config(label).get_models())
+    for model in models:
         if not is_public(model):
             continue
         tables.add(model._meta.db_table)
@@ -128,6 +135,14 @@ def _country_seen(country_id):
     )
 
 
+def _post_seen(post_id):
+    """The post `post_id` belongs to a published story."""
+    return (
+        f"EXISTS (SELECT 1 FROM stories_linkedpost p WHERE p.id = {post_id} "
+        f"AND {_published('p.story_id')})"
+    )
+
+
 VISIBLE_ROWS = {
     "stories_story": lambda row: f"{row}.status = 'published'",
     "stories_linkedpost": lambda row: _published(f"{row}.story_id"),
@@ -144,6 +159,11 @@ VISIBLE_ROWS = {
     ),
     "stories_sourcearticle": lambda row: _linked(
         "stories_story_sources", "sourcearticle_id", f"{row}.id"
+    ),
+    "preservation_archivedcopy": lambda row: _post_seen(f"{row}.post_id"),
+    "preservation_linkcheck": lambda row: (
+        f"({_post_seen(f'{row}.post_id')} OR "
+        f"{_linked('stories_story_sources', 'sourcearticle_id', f'{row}.source_id')})"
     ),
 }
 

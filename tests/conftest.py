@@ -33,7 +33,7 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Facets are counted in full, however loaded the machine: the tests of the time budget
     # (tests/test_budget.py) set their own.
@@ -43,6 +43,11 @@ def _test_settings(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        # Archived copies go to a folder of the test's own, never to the project's copies/.
+        "copies": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path_factory.mktemp("copies"), "base_url": None},
+        },
     }
 
 

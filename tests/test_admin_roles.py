@@ -278,7 +278,7 @@ def test_a_source_is_found_by_its_date_as_the_admin_shows_it(contributor_client,
         {"term": term, "app_label": "stories", "model_name": "story", "field_name": "sources"},
     )
     found = [r["text"] for r in response.json()["results"]]
-    assert found == ["Untitled article (16 March 2020)"]
+    assert found == ["A news article of 16 March 2020"]
 
 
 def test_the_story_form_says_a_source_is_needed_to_publish(editor_client):

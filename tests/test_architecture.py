@@ -18,7 +18,8 @@ FORBIDDEN = [
     ("stories/rendering.py", ("browse", "opendata", "stories.interchange")),
     ("stories/interchange", ("browse", "opendata", "stories.admin")),
     ("stories/management", ("browse", "opendata")),
-    ("browse", ("stories.interchange", "stories.admin", "opendata")),
+    ("browse", ("stories.interchange", "stories.admin", "opendata", "preservation.admin")),
+    ("preservation", ("browse", "opendata", "stories.interchange")),
     ("opendata", ("stories.interchange", "stories.admin")),
 ]
 

@@ -21,9 +21,12 @@ from stories.models import FIRST_DAY, LAST_DAY, City, Country, LinkedPost, Story
 
 pytestmark = pytest.mark.django_db
 
+# The stories app's models: what the importer and the bulk load write. (Copies and link
+# checks, preservation/, are written only through the ORM and commands so far; their
+# constraints join this test when the archive format carries them.)
 CHECKS = [
     (model, constraint)
-    for model in apps.get_models()
+    for model in apps.get_app_config("stories").get_models()
     for constraint in model._meta.constraints
     if isinstance(constraint, CheckConstraint)
 ]

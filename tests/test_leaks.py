@@ -41,6 +41,8 @@ from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePatter
 from django.utils import timezone
 
 from browse.filters import NaturalKeyFilter, StoryFilter
+from preservation import files
+from preservation.models import ArchivedCopy, LinkCheck
 from stories.models import City, Country, LinkedPost, Performer, Region, SourceArticle, Story
 from tests import factories
 
@@ -199,6 +201,26 @@ class Hidden:
             reach=w("reach"),
             reach_count=123_456_789,
         )
+        # What the archive keeps of the post: a copy (its bytes carry a marker) and a check.
+        copy = files.new_copy(
+            post,
+            kind="capture",
+            data=w("copybytes").encode(),
+            media_type="application/warc",
+            original_url=post.url,
+            captured_by="capture_posts",
+            captured_at=timezone.now(),
+        )
+        ArchivedCopy.objects.filter(pk=copy.pk).update(id=next(HIDDEN_IDS))
+        copy = ArchivedCopy.objects.get(post=post)
+        LinkCheck.objects.create(
+            post=post,
+            role="post",
+            url=post.url,
+            status="gone",
+            checked_at=timezone.now(),
+            checked_by="check_links",
+        )
         self.stories[state] = story
         self.keys += [
             ("slug", story.slug),
@@ -211,7 +233,7 @@ class Hidden:
             ("day", day.isoformat()),
         ]
         self.keys += [("id", str(obj.pk)) for obj in (story, own, neighbour, region, performer)]
-        self.keys += [("id", str(obj.pk)) for obj in (country, source, post)]
+        self.keys += [("id", str(obj.pk)) for obj in (country, source, post, copy)]
 
     def words(self):
         """Every marker word stored in the database, found by reading the rows back."""
