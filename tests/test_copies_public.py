@@ -168,3 +168,40 @@ def test_a_drafts_copies_and_checks_leave_the_etag_alone(client):
     check(post, "gone")
     ArchivedCopy.objects.filter(pk=copy.pk).update(hidden=True, hidden_reason="Not needed")
     assert client.get("/stories/published/")["ETag"] == before
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "content_range", "part"),
+    [
+        ("bytes=0-9", 206, "bytes 0-9/{size}", slice(0, 10)),
+        ("bytes=10-", 206, "bytes 10-{last}/{size}", slice(10, None)),
+        ("bytes=-16", 206, "bytes {tail}-{last}/{size}", slice(-16, None)),
+        ("bytes=5-100000", 206, "bytes 5-{last}/{size}", slice(5, None)),
+        ("bytes=0-1,5-6", 200, None, slice(None)),  # several ranges: the whole file
+        ("items=0-1", 200, None, slice(None)),
+        ("", 200, None, slice(None)),
+    ],
+)
+def test_a_video_is_served_in_parts_so_browsers_can_seek(
+    client, post, header, status, content_range, part
+):
+    video = copy_of(post, "video", MP4, "video/mp4")
+    headers = {"Range": header} if header else {}
+    response = client.get(f"/copies/{video.pk}/", headers=headers)
+    assert response.status_code == status
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["Content-Type"] == "video/mp4"
+    body = b"".join(response.streaming_content)
+    assert body == MP4[part]
+    assert response["Content-Length"] == str(len(body))
+    size, last = len(MP4), len(MP4) - 1
+    expected = content_range and content_range.format(size=size, last=last, tail=size - 16)
+    assert response.get("Content-Range") == expected
+
+
+@pytest.mark.parametrize("header", ["bytes=100000-", "bytes=-0", "bytes=9-3"])
+def test_a_range_beyond_the_file_is_416(client, post, header):
+    video = copy_of(post, "video", MP4, "video/mp4")
+    response = client.get(f"/copies/{video.pk}/", headers={"Range": header})
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(MP4)}"
