@@ -9,13 +9,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from preservation import files
 from preservation.models import ArchivedCopy, CorrectionRequest, LinkCheck, copies_storage
 from stories.interchange import bulk_load, parallel
-from stories.interchange.archive import VERSION
+from stories.interchange.archive import VERSION, default_value
 from stories.models import LinkedPost, LoadRecord, Story
 from tests import factories
 from tests.factories import export, flush
@@ -125,6 +126,7 @@ def kept():
     CorrectionRequest.objects.create(
         story=story, about="fact", asking="correction", reason="It was Granada.", received_at=AT
     )
+    LinkedPost.objects.filter(pk=second.pk).update(hidden=True, hidden_reason="It is me.")
     draft = factories.story("A draft", slug="draft", status=Story.Status.DRAFT)
     hidden = copy_of(
         factories.post(draft, url="https://twitter.com/c/status/3"),
@@ -152,6 +154,8 @@ def test_round_trip_keeps_every_record_and_file_byte_for_byte(kept, tmp_path, ne
     call_command("verify_copies", stdout=StringIO())
     hidden = ArchivedCopy.objects.get(post__story__slug="draft")
     assert (hidden.hidden, hidden.hidden_reason) == (True, "Takedown request")
+    hidden_post = LinkedPost.objects.get(story__slug="applause", position=2)
+    assert (hidden_post.hidden, hidden_post.hidden_reason) == (True, "It is me.")
     request = CorrectionRequest.objects.get(asking="removal")
     assert (request.post.position, request.contact, request.status) == (
         2,
@@ -368,9 +372,18 @@ def test_a_version_1_archive_still_loads(tmp_path):
     load(V1_SEED)
     assert Story.objects.count() == 6
     assert LinkedPost.objects.count() == 4
-    again = export(tmp_path / "again.jsonl")
-    # The same records, under a version 2 header.
-    assert again.split(b"\n", 1)[1] == V1_SEED.read_bytes().split(b"\n", 1)[1]
+    old = lines(V1_SEED)[1:]
+    new = lines(export(tmp_path / "again.jsonl") and tmp_path / "again.jsonl")[1:]
+    # The same records in the same order, each field as it was; the fields added since
+    # (a post's hidden flag and reason) take their defaults.
+    assert [r["model"] for r in new] == [r["model"] for r in old]
+    for before, after in zip(old, new, strict=True):
+        added = {k: v for k, v in after["fields"].items() if k not in before["fields"]}
+        assert {k: after["fields"][k] for k in before["fields"]} == before["fields"]
+        model = apps.get_model(after["model"])
+        assert added == {name: default_value(model._meta.get_field(name)) for name in added}
+        if after["model"] == "stories.linkedpost":
+            assert added.keys() >= {"hidden", "hidden_reason"}
 
 
 def test_a_version_1_archive_may_not_hold_preservation_records(tmp_path):
