@@ -76,11 +76,31 @@ def leave_hidden_posts_out(apps, schema_editor):
 
 
 def count_hidden_posts_again(apps, schema_editor):
+    """Backwards, before the column goes: 0007's search document, and (SQLite) the triggers
+    of other tables that name the posts' table out of the way of the copy, as forwards."""
     from importlib import import_module
 
     if schema_editor.connection.vendor == "postgresql":
         previous = import_module("stories.migrations.0007_story_search_vector_function")
         schema_editor.execute(previous.DOCUMENT_SQL)
+    drop_triggers_naming_posts(apps, schema_editor)
+
+
+def triggers_without_hidden_posts(apps, schema_editor):
+    """Backwards, once the column is gone: every trigger that read it, as it was before."""
+    from stories import facts, revision, search
+    from stories.models import before_hidden_posts
+
+    existing = set(schema_editor.connection.introspection.table_names())
+    with before_hidden_posts():
+        if schema_editor.connection.vendor == "sqlite":
+            with schema_editor.connection.cursor() as cursor:
+                search._drop_fts_triggers(cursor)
+                search._create_fts_triggers(cursor)
+        tables = [table for table in revision.public_tables() if table in existing]
+        revision.install_revision_triggers(schema_editor, tables)
+        facts.install_triggers(schema_editor)
+    NAMING_POSTS.clear()
 
 
 class Migration(migrations.Migration):
@@ -89,7 +109,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(drop_triggers_naming_posts, migrations.RunPython.noop),
+        migrations.RunPython(drop_triggers_naming_posts, triggers_without_hidden_posts),
         migrations.AddField(
             model_name="historicallinkedpost",
             name="hidden",
