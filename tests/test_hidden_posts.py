@@ -168,3 +168,30 @@ def test_the_api_and_the_downloads_leave_a_hidden_post_out(client, story, second
 def test_visible_posts_are_those_of_published_stories_not_hidden(story, second):
     hide(second)
     assert list(LinkedPost.objects.visible()) == [story.posts.get(position=1)]
+
+
+@pytest.mark.parametrize(
+    "role", [{"group": "Editors"}, {"group": "Contributors"}, {"is_superuser": True}], ids=str
+)
+def test_every_admin_page_of_a_hidden_post_answers_in_every_role(client, role, story, second):
+    """What editors click: the lists, the forms, the histories and each version, with the
+    post hidden (and the story's pages, where the post is inline)."""
+    hide(second)
+    client.force_login(factories.user("someone", **role))
+    post_pages = [
+        "/admin/stories/linkedpost/",
+        "/admin/stories/linkedpost/?hidden__exact=1",
+        f"/admin/stories/linkedpost/{second.pk}/change/",
+        f"/admin/stories/linkedpost/{second.pk}/history/",
+        *(
+            f"/admin/stories/linkedpost/{second.pk}/history/{record.history_id}/"
+            for record in second.history.all()
+        ),
+        f"/admin/stories/story/{story.pk}/change/",
+        f"/admin/stories/story/{story.pk}/history/",
+    ]
+    for url in post_pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+    change = client.get(f"/admin/stories/linkedpost/{second.pk}/change/").content.decode()
+    assert "Takedown request from the person filmed" in change
