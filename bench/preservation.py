@@ -1,4 +1,5 @@
-"""capture_posts and check_links at 10x and 100x: time and memory against a local server.
+"""capture_posts, check_links, and an archive with its copies exported and loaded, at 10x
+and 100x: time and memory against a local server.
 
     .venv/bin/python bench/preservation.py [--posts 100 1000 10000] [--markdown]
 
@@ -7,6 +8,8 @@ one post each whose address and media link point at a local web server (tests/si
 small page and a 3 KB JPEG with location data), then `check_links` and `capture_posts` as
 subprocesses (`--per-host 100000 --concurrency 8`: the local server is the only host, and
 politeness is not what is measured), timed with their peak memory (`/usr/bin/time -v`).
+Then `export_archive` (the records and the copies' files beside them) and `load_archive`
+of that export into a second fresh database and copies folder, timed the same way.
 A benchmark, not a test; the copies go to the temporary folder.
 """
 
@@ -43,6 +46,12 @@ LinkedPost.objects.bulk_create(
 """
 
 
+def migrate(env):
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+
+
 def run(command, env):
     started = time.monotonic()
     result = subprocess.run(
@@ -73,12 +82,7 @@ def main():
                     "COPIES_ROOT": f"{folder}/copies",
                     "DJANGO_DEBUG": "1",
                 }
-                subprocess.run(
-                    [sys.executable, "manage.py", "migrate", "-v", "0"],
-                    cwd=ROOT,
-                    env=env,
-                    check=True,
-                )
+                migrate(env)
                 subprocess.run(
                     [
                         sys.executable,
@@ -100,7 +104,26 @@ def main():
                     rows.append(
                         (command[0], posts, addresses, seconds, addresses / seconds, peak, said)
                     )
-    header = ["command", "posts", "addresses", "seconds", "addresses/s", "peak MB"]
+                archive = f"{folder}/archive.jsonl"
+                elsewhere = {
+                    **env,
+                    "DATABASE_URL": f"sqlite:///{folder}/elsewhere.sqlite3",
+                    "COPIES_ROOT": f"{folder}/elsewhere-copies",
+                }
+                migrate(elsewhere)
+                for command, command_env in (
+                    (["export_archive", archive], env),
+                    (["load_archive", archive], elsewhere),
+                ):
+                    seconds, peak, said = run(command, command_env)
+                    files = sum(
+                        1 for p in Path(f"{folder}/archive.files").rglob("*") if p.is_file()
+                    )
+                    rows.append((command[0], posts, files, seconds, files / seconds, peak, said))
+    # "addresses": fetched by check_links and capture_posts; for the archive commands, the
+    # files in the archive's folder (each copy's file and any public derivative, and the
+    # manifest).
+    header = ["command", "posts", "addresses or files", "seconds", "per second", "peak MB"]
     if options.markdown:
         print("| " + " | ".join(header) + " |")
         print("| " + " | ".join(["---"] + ["---:"] * 5) + " |")

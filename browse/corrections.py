@@ -70,7 +70,7 @@ class CorrectionForm(forms.ModelForm):
 
     def __init__(self, *args, story, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["post"].queryset = story.posts.order_by("position")
+        self.fields["post"].queryset = story.posts.filter(hidden=False).order_by("position")
         self.fields["post"].empty_label = gettext("Not about one post")
         self.fields["reason"].validators.append(plain_text)
         self.fields["contact"].validators.append(plain_text)

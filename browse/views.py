@@ -245,9 +245,10 @@ def story_page(queryset):
 
 
 def posts_with_copies():
-    """A story's posts in order, each with its copies the public may see, best first
-    (`public_copies`), and what the latest check of its address found (`original_status`:
-    "gone" and "withheld" make the page say the original is no longer online)."""
+    """A story's posts the public may see (not hidden) in order, each with its copies the
+    public may see, best first (`public_copies`), and what the latest check of its address
+    found (`original_status`: "gone" and "withheld" make the page say the original is no
+    longer online)."""
     latest = (
         LinkCheck.objects.filter(post=OuterRef("pk"), role=LinkCheck.Role.POST)
         .latest_first()
@@ -255,7 +256,8 @@ def posts_with_copies():
     )
     copies = ArchivedCopy.objects.filter(hidden=False).best_first()
     return (
-        LinkedPost.objects.order_by("position")
+        LinkedPost.objects.filter(hidden=False)
+        .order_by("position")
         .annotate(original_status=Subquery(latest))
         .prefetch_related(Prefetch("copies", queryset=copies, to_attr="public_copies"))
     )

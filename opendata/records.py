@@ -148,7 +148,7 @@ def linked_rows(found):
     )
     yield (
         "posts",
-        LinkedPost.objects.filter(story_id__in=ids)
+        LinkedPost.objects.filter(story_id__in=ids, hidden=False)
         .values("story_id", "url", "platform", "author_name", "handle", "posted_on")
         .order_by("story_id", "position", "id"),
     )

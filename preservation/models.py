@@ -32,9 +32,10 @@ def copies_storage():
 
 class ArchivedCopyQuerySet(models.QuerySet):
     def visible(self):
-        """Copies the public may see: not hidden, of a post of a published story."""
+        """Copies the public may see: not hidden, of a post that is not hidden, of a
+        published story."""
         published = Story.objects.published().filter(pk=OuterRef("post__story_id"))
-        return self.filter(hidden=False).filter(Exists(published))
+        return self.filter(hidden=False, post__hidden=False).filter(Exists(published))
 
     def best_first(self):
         """The image or video itself first, then a screenshot, then a page capture; the
@@ -149,9 +150,11 @@ class ArchivedCopy(models.Model):
 
 class LinkCheckQuerySet(models.QuerySet):
     def visible(self):
-        """Checks of what the public may see: a published story's posts, and the sources
-        a published story cites."""
-        post_public = Exists(Story.objects.published().filter(pk=OuterRef("post__story_id")))
+        """Checks of what the public may see: a published story's posts that are not
+        hidden, and the sources a published story cites."""
+        post_public = Q(post__hidden=False) & Exists(
+            Story.objects.published().filter(pk=OuterRef("post__story_id"))
+        )
         source_public = Exists(Story.objects.published().filter(sources=OuterRef("source_id")))
         return self.filter(
             (Q(post__isnull=False) & post_public) | (Q(source__isnull=False) & source_public)

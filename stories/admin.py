@@ -229,6 +229,7 @@ class LinkedPostInline(admin.StackedInline):
         "text",
         "media_url",
         ("reach", "reach_count"),
+        ("hidden", "hidden_reason"),
     ]
 
     def has_add_permission(self, request, obj=None):
@@ -644,9 +645,9 @@ class StoryAdmin(HistoryAdmin):
 
 @admin.register(LinkedPost)
 class LinkedPostAdmin(HistoryAdmin):
-    list_display = ["__str__", "platform", "posted_on", "story", "url"]
+    list_display = ["__str__", "platform", "posted_on", "story", "url", "hidden"]
     list_select_related = ["story"]
-    list_filter = ["platform"]
+    list_filter = ["platform", "hidden"]
     search_fields = ["handle", "author_name", "url", "text", "story__title"]
     autocomplete_fields = ["story"]
 

@@ -47,6 +47,7 @@ from collections import Counter
 from django.db import connection, transaction
 
 from stories import sample
+from stories.models import POST_HIDDEN_COLUMNS, shown_post
 
 STORY_TABLE = "stories_story"
 FACET_TABLE = "stories_storyfacet"
@@ -108,7 +109,7 @@ def row_selects(vendor, where):
     yield f"SELECT {_row('story', EMPTY)} FROM {STORY_TABLE} s WHERE {published}"
     yield (
         f"SELECT {_row('posts', EMPTY, 'COUNT(*)')} FROM {STORY_TABLE} s "
-        f"JOIN stories_linkedpost p ON p.story_id = s.id WHERE {published} "
+        f"JOIN stories_linkedpost p ON p.story_id = s.id WHERE {published} AND {shown_post('p')} "
         "GROUP BY s.id, s.start_date, s.end_date, s.kind"
     )
     yield f"SELECT {_row('kind', 's.kind')} FROM {STORY_TABLE} s WHERE {published}"
@@ -160,7 +161,8 @@ def row_selects(vendor, where):
     )
     yield (
         f"SELECT DISTINCT {_row('platform', 'p.platform')} FROM {STORY_TABLE} s "
-        f"JOIN stories_linkedpost p ON p.story_id = s.id WHERE {published} AND p.platform <> ''"
+        f"JOIN stories_linkedpost p ON p.story_id = s.id WHERE {published} AND p.platform <> '' "
+        f"AND {shown_post('p')}"
     )
     yield (
         f"SELECT {_row('unmapped', EMPTY)} FROM {STORY_TABLE} s WHERE {published} AND NOT EXISTS "
@@ -719,7 +721,7 @@ def trigger_specs(vendor):
     yield (
         post,
         "update",
-        _changed(vendor, "platform", "story_id"),
+        _changed(vendor, "platform", "story_id", *POST_HIDDEN_COLUMNS),
         [_note("OLD.story_id"), _note("NEW.story_id")],
     )
     yield (

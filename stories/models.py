@@ -1,5 +1,6 @@
 """The archive's data model: places, people, sources, stories and the posts that documented them."""
 
+import contextlib
 import datetime
 from urllib.parse import urlsplit
 
@@ -488,9 +489,9 @@ class StoryQuerySet(models.QuerySet):
         return self.filter(Exists(links))
 
     def on_platform(self, platform):
-        """Stories with at least one post on `platform`."""
+        """Stories with at least one post on `platform` (a hidden post does not count)."""
         return self.filter(
-            Exists(LinkedPost.objects.filter(story=OuterRef("pk"), platform=platform))
+            Exists(LinkedPost.objects.filter(story=OuterRef("pk"), platform=platform, hidden=False))
         )
 
     def covering(self, first=None, last=None):
@@ -753,13 +754,35 @@ class Story(models.Model):
         return self.published_at is not None
 
 
+# A hidden post, in the SQL of what the database derives from posts (the facet rows, the
+# search documents, the revision triggers). Migrations older than 0021, which added the
+# column, run that code against a table without it, and do so in `before_hidden_posts()`;
+# 0021 installs the triggers again with it.
+POST_HIDDEN_COLUMNS = ["hidden"]
+
+
+def shown_post(alias):
+    """SQL: the post `alias` is one the public may see (it is not hidden)."""
+    return f"NOT {alias}.hidden" if POST_HIDDEN_COLUMNS else "1 = 1"
+
+
+@contextlib.contextmanager
+def before_hidden_posts():
+    """For migrations before 0021: the derived SQL without the `hidden` column."""
+    POST_HIDDEN_COLUMNS.clear()
+    try:
+        yield
+    finally:
+        POST_HIDDEN_COLUMNS[:] = ["hidden"]
+
+
 class LinkedPostQuerySet(models.QuerySet):
     def get_by_natural_key(self, story_slug, position):
         return self.get(story__slug=story_slug, position=position)
 
     def visible(self):
-        """The posts of published stories (a post belongs to one story)."""
-        return self.filter(story__in=Story.objects.published().values("pk"))
+        """The posts the public may see: those of published stories that are not hidden."""
+        return self.filter(hidden=False, story__in=Story.objects.published().values("pk"))
 
 
 def platform_from_url(url):
@@ -835,6 +858,21 @@ class LinkedPost(models.Model):
         blank=True,
         help_text=_("The reported reach as a number, where one is given."),
     )
+    hidden = models.BooleanField(
+        verbose_name=_("hidden from the public"),
+        default=False,
+        help_text=_(
+            "The post stays in the archive, for editors, with its copies; visitors no longer "
+            "see it anywhere (story page, search, counts, API, feeds, downloads)."
+        ),
+    )
+    hidden_reason = models.TextField(
+        verbose_name=_("why it is hidden"),
+        blank=True,
+        # (a default, so that archives written before the field load: docs/archive-format.md)
+        default="",
+        help_text=_("Required when the post is hidden: a takedown request, personal data, …"),
+    )
 
     objects = LinkedPostQuerySet.as_manager()
     history = HistoricalRecords()
@@ -862,6 +900,11 @@ class LinkedPost(models.Model):
                 condition=date_range_condition("posted_on"),
                 name="stories_post_date_in_range",
                 violation_error_message=DATE_RANGE_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(hidden=False) | ~Q(hidden_reason=""),
+                name="stories_post_hidden_with_reason",
+                violation_error_message=_("Say why the post is hidden."),
             ),
         ]
         indexes = [
@@ -914,6 +957,11 @@ class LinkedPost(models.Model):
             ) % {"platform": LinkedPost.Platform(derived).label}
         if self.posted_on and self.posted_on > timezone.localdate():
             errors["posted_on"] = gettext("The posted date cannot be in the future.")
+        if self.hidden and not self.hidden_reason.strip():
+            errors["hidden_reason"] = gettext(
+                "Say why the post is hidden (a takedown request, personal data, …): the "
+                "reason stays with the post, for the editors who come after you."
+            )
         if self.url:
             holder = (
                 LinkedPost.objects.filter(url=self.url)

@@ -39,6 +39,8 @@ replaced them with these, through `install_revision_triggers()`:
 from django.apps import apps
 from simple_history.models import HistoricalChanges
 
+from stories.models import shown_post
+
 REVISION_TABLE = "stories_archive_revision"
 BUMP = f"UPDATE {REVISION_TABLE} SET number = number + 1 WHERE id = 1"
 
@@ -136,16 +138,16 @@ def _country_seen(country_id):
 
 
 def _post_seen(post_id):
-    """The post `post_id` belongs to a published story."""
+    """The post `post_id` is not hidden and belongs to a published story."""
     return (
         f"EXISTS (SELECT 1 FROM stories_linkedpost p WHERE p.id = {post_id} "
-        f"AND {_published('p.story_id')})"
+        f"AND {shown_post('p')} AND {_published('p.story_id')})"
     )
 
 
 VISIBLE_ROWS = {
     "stories_story": lambda row: f"{row}.status = 'published'",
-    "stories_linkedpost": lambda row: _published(f"{row}.story_id"),
+    "stories_linkedpost": lambda row: f"({shown_post(row)} AND {_published(f'{row}.story_id')})",
     "stories_story_cities": lambda row: _published(f"{row}.story_id"),
     "stories_story_regions": lambda row: _published(f"{row}.story_id"),
     "stories_story_countries": lambda row: _published(f"{row}.story_id"),

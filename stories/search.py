@@ -28,7 +28,7 @@ tokenised with the Porter stemmer, holds one row per PUBLISHED story (rowid = th
 with the same document in five columns: title, summary, performers, body, posts. Only
 published stories: what is not public is not in the index at all, the table is smaller
 (70% of the synthetic archive), and a query needs no status test there (the list still
-starts from `published()`, the one gate). Row triggers (`FTS_TRIGGERS`) rewrite a story's row
+starts from `published()`, the one gate). Row triggers (`fts_triggers()`) rewrite a story's row
 in the same statement as the change that alters it: a story saved, published, withdrawn or
 deleted, a performer linked, unlinked or renamed, a post added, edited or removed. So a story
 an editor withdraws leaves every search inside the same transaction. `matching()` translates
@@ -54,6 +54,7 @@ from django.db.models.expressions import RawSQL
 from tqdm import tqdm
 
 from stories import facts
+from stories.models import POST_HIDDEN_COLUMNS, shown_post
 
 SEARCH_CONFIG = "english"
 
@@ -291,7 +292,8 @@ def document_select(where):
     )
     posts = (
         "SELECT lp.text || ' ' || lp.author_name || ' ' || lp.handle AS t "
-        "FROM stories_linkedpost lp WHERE lp.story_id = s.id ORDER BY lp.position, lp.id"
+        f"FROM stories_linkedpost lp WHERE lp.story_id = s.id AND {shown_post('lp')} "
+        "ORDER BY lp.position, lp.id"
     )
     return (
         f"SELECT s.id, s.title, s.summary, {_joined(performers)}, s.body, "
@@ -319,82 +321,85 @@ def _changed(*columns):
     return "(" + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns) + ")"
 
 
-# The SQLite triggers that keep the index: name -> (table, event, WHEN condition, statements).
-FTS_TRIGGERS = {
-    "stories_story_fts_story_insert": (
-        "stories_story",
-        "INSERT",
-        "NEW.status = 'published'",
-        _refresh("NEW.id"),
-    ),
-    "stories_story_fts_story_update": (
-        "stories_story",
-        "UPDATE",
-        "(OLD.status = 'published' OR NEW.status = 'published') AND "
-        + _changed("id", "status", "title", "summary", "body"),
-        _refresh("OLD.id")[:1] + _refresh("NEW.id"),
-    ),
-    "stories_story_fts_story_delete": (
-        "stories_story",
-        "DELETE",
-        "OLD.status = 'published'",
-        _refresh("OLD.id")[:1],
-    ),
-    "stories_story_fts_performers_insert": (
-        "stories_story_performers",
-        "INSERT",
-        _published("NEW.story_id"),
-        _refresh("NEW.story_id"),
-    ),
-    "stories_story_fts_performers_update": (
-        "stories_story_performers",
-        "UPDATE",
-        f"{_published('OLD.story_id')} OR {_published('NEW.story_id')}",
-        _refresh("OLD.story_id, NEW.story_id"),
-    ),
-    "stories_story_fts_performers_delete": (
-        "stories_story_performers",
-        "DELETE",
-        _published("OLD.story_id"),
-        _refresh("OLD.story_id"),
-    ),
-    # A performer written after the links that name it (foreign keys are checked at commit:
-    # a bulk load writes the performers it keeps in memory last).
-    "stories_story_fts_performer_insert": (
-        "stories_performer",
-        "INSERT",
-        "EXISTS (SELECT 1 FROM stories_story_performers sp WHERE sp.performer_id = NEW.id)",
-        _refresh(
-            "SELECT sp.story_id FROM stories_story_performers sp WHERE sp.performer_id = NEW.id"
+# The SQLite triggers that keep the index: name -> (table, event, WHEN condition, statements),
+# made when they are installed (`fts_triggers()`: a post's `hidden` column is in them from
+# migration 0021 on).
+def fts_triggers():
+    return {
+        "stories_story_fts_story_insert": (
+            "stories_story",
+            "INSERT",
+            "NEW.status = 'published'",
+            _refresh("NEW.id"),
         ),
-    ),
-    "stories_story_fts_performer_names": (
-        "stories_performer",
-        "UPDATE",
-        _changed("name", "role"),
-        _refresh(
-            "SELECT sp.story_id FROM stories_story_performers sp WHERE sp.performer_id = NEW.id"
+        "stories_story_fts_story_update": (
+            "stories_story",
+            "UPDATE",
+            "(OLD.status = 'published' OR NEW.status = 'published') AND "
+            + _changed("id", "status", "title", "summary", "body"),
+            _refresh("OLD.id")[:1] + _refresh("NEW.id"),
         ),
-    ),
-    "stories_story_fts_posts_insert": (
-        "stories_linkedpost",
-        "INSERT",
-        _published("NEW.story_id"),
-        _refresh("NEW.story_id"),
-    ),
-    "stories_story_fts_posts_update": (
-        "stories_linkedpost",
-        "UPDATE",
-        _changed("story_id", "position", "text", "author_name", "handle"),
-        _refresh("OLD.story_id, NEW.story_id"),
-    ),
-    "stories_story_fts_posts_delete": (
-        "stories_linkedpost",
-        "DELETE",
-        _published("OLD.story_id"),
-        _refresh("OLD.story_id"),
-    ),
-}
+        "stories_story_fts_story_delete": (
+            "stories_story",
+            "DELETE",
+            "OLD.status = 'published'",
+            _refresh("OLD.id")[:1],
+        ),
+        "stories_story_fts_performers_insert": (
+            "stories_story_performers",
+            "INSERT",
+            _published("NEW.story_id"),
+            _refresh("NEW.story_id"),
+        ),
+        "stories_story_fts_performers_update": (
+            "stories_story_performers",
+            "UPDATE",
+            f"{_published('OLD.story_id')} OR {_published('NEW.story_id')}",
+            _refresh("OLD.story_id, NEW.story_id"),
+        ),
+        "stories_story_fts_performers_delete": (
+            "stories_story_performers",
+            "DELETE",
+            _published("OLD.story_id"),
+            _refresh("OLD.story_id"),
+        ),
+        # A performer written after the links that name it (foreign keys are checked at commit:
+        # a bulk load writes the performers it keeps in memory last).
+        "stories_story_fts_performer_insert": (
+            "stories_performer",
+            "INSERT",
+            "EXISTS (SELECT 1 FROM stories_story_performers sp WHERE sp.performer_id = NEW.id)",
+            _refresh(
+                "SELECT sp.story_id FROM stories_story_performers sp WHERE sp.performer_id = NEW.id"
+            ),
+        ),
+        "stories_story_fts_performer_names": (
+            "stories_performer",
+            "UPDATE",
+            _changed("name", "role"),
+            _refresh(
+                "SELECT sp.story_id FROM stories_story_performers sp WHERE sp.performer_id = NEW.id"
+            ),
+        ),
+        "stories_story_fts_posts_insert": (
+            "stories_linkedpost",
+            "INSERT",
+            _published("NEW.story_id"),
+            _refresh("NEW.story_id"),
+        ),
+        "stories_story_fts_posts_update": (
+            "stories_linkedpost",
+            "UPDATE",
+            _changed("story_id", "position", "text", "author_name", "handle", *POST_HIDDEN_COLUMNS),
+            _refresh("OLD.story_id, NEW.story_id"),
+        ),
+        "stories_story_fts_posts_delete": (
+            "stories_linkedpost",
+            "DELETE",
+            _published("OLD.story_id"),
+            _refresh("OLD.story_id"),
+        ),
+    }
 
 
 def install_fts_index(schema_editor):
@@ -415,7 +420,7 @@ def uninstall_fts_index(schema_editor):
 
 
 def _create_fts_triggers(cursor):
-    for name, (table, event, when, statements) in FTS_TRIGGERS.items():
+    for name, (table, event, when, statements) in fts_triggers().items():
         body = "; ".join(statements)
         cursor.execute(
             f"CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {when} BEGIN {body}; END"
@@ -423,7 +428,7 @@ def _create_fts_triggers(cursor):
 
 
 def _drop_fts_triggers(cursor):
-    for name in FTS_TRIGGERS:
+    for name in fts_triggers():
         cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 

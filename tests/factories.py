@@ -205,9 +205,13 @@ def flush():
     test's transaction (TRUNCATE refuses while deferred foreign key checks are pending)."""
     from django.db import models
 
+    from preservation.models import ArchivedCopy, CorrectionRequest, LinkCheck
     from stories.models import LoadRecord
 
-    for model in (LoadRecord, LinkedPost, Story, SourceArticle, Performer, City, Region, Country):
+    for model in (
+        *(ArchivedCopy, LinkCheck, CorrectionRequest),
+        *(LoadRecord, LinkedPost, Story, SourceArticle, Performer, City, Region, Country),
+    ):
         # Past the guard that keeps published stories from deletion, as flush's TRUNCATE is.
         models.QuerySet.delete(model.objects.all())
 

@@ -71,6 +71,8 @@ def values(field):
             | st.decimals(min_value=-1000, max_value=1000, places=12)
             | st.integers(min_value=-1000, max_value=1000)
         )
+    elif isinstance(field, models.BooleanField):
+        kind = st.booleans()
     elif isinstance(field, models.IntegerField):
         kind = st.integers(min_value=-(2**31), max_value=2**31 - 1)
     elif isinstance(field, models.CharField | models.TextField):

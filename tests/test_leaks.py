@@ -19,6 +19,10 @@ editing this file:
   country, performer, and any such filter added later) set to each hidden row's key, and
   `q` set to the marker word of each text a search could index (WORDS_SEARCHED).
 
+A published story also holds a hidden post (an editor hid it: a takedown request) with its
+copy and check, its texts marked the same way: the post must be nowhere either, its words
+must find nothing, its copy's address must answer as for a missing one.
+
 Where a key is in the URL, the page must answer exactly as for a key that does not exist
 (same status, same headers, same body but for the key itself): a visitor must not be able
 to tell a hidden city from a missing one. The one difference by design: a withdrawn story's
@@ -52,6 +56,7 @@ MARK = "qzleak"  # every marker word starts with it; nothing else in the archive
 # ISO 3166-1 keeps QM to QZ and XA to XZ for private use: no real country has these codes.
 HIDDEN_CODES = {"draft": "QM", "review": "QN", "withdrawn": "QP", "reopened": "QR"}
 CONTROL_CODES = [f"X{letter}" for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+HIDDEN_POST = "post"  # the marker words of the hidden post of a published story
 MARKERS = re.compile(rf"{MARK}[a-z]*|\b(?:{'|'.join(HIDDEN_CODES.values())})\b", re.IGNORECASE)
 
 # Where a later issue's feed, export, API, sitemap or OAI-PMH endpoint may live. Routes in the
@@ -235,6 +240,48 @@ class Hidden:
         self.keys += [("id", str(obj.pk)) for obj in (story, own, neighbour, region, performer)]
         self.keys += [("id", str(obj.pk)) for obj in (country, source, post, copy)]
 
+    def add_hidden_post(self, story):
+        """A post of the published `story`, hidden by an editor, with a copy and a check."""
+        state = HIDDEN_POST
+
+        def w(field):
+            return self.word(state, field)
+
+        post = factories.post(
+            story,
+            id=next(HIDDEN_IDS),
+            url=f"https://www.tiktok.com/@{w('handle')}/video/1",
+            author_name=w("author").title(),
+            handle=w("handle"),
+            text=w("posttext"),
+            media_url=f"https://pic.twitter.com/{w('media')}",
+            reach=w("reach"),
+            reach_count=987_654_321,
+            posted_on=datetime.date(2020, 3, 15),
+            hidden=True,
+            hidden_reason=f"Takedown request from the person filmed ({w('reason')})",
+        )
+        copy = files.new_copy(
+            post,
+            kind="capture",
+            data=w("copybytes").encode(),
+            media_type="application/warc",
+            original_url=post.url,
+            captured_by="editor",
+            captured_at=timezone.now(),
+        )
+        ArchivedCopy.objects.filter(pk=copy.pk).update(id=next(HIDDEN_IDS))
+        LinkCheck.objects.create(
+            post=post,
+            role="post",
+            url=post.url,
+            status="gone",
+            checked_at=timezone.now(),
+            checked_by="check_links",
+        )
+        self.hidden_post = post
+        self.keys += [("id", str(post.pk)), ("id", str(ArchivedCopy.objects.get(post=post).pk))]
+
     def words(self):
         """Every marker word stored in the database, found by reading the rows back."""
         found = set()
@@ -255,6 +302,7 @@ def hidden():
     hidden.add("review", Story.Status.IN_REVIEW, day(2020, 5, 2))
     hidden.add("withdrawn", Story.Status.WITHDRAWN, day(2020, 5, 3))
     hidden.add("reopened", Story.Status.DRAFT, day(2020, 5, 4), reopened=True)
+    hidden.add_hidden_post(Story.objects.published().order_by("slug").first())
     return hidden
 
 
@@ -455,6 +503,18 @@ def test_the_markers_are_where_a_leak_would_show_them(client, hidden):
         assert hidden.word(state, "sourcetitle") in found
 
 
+def test_the_hidden_posts_markers_are_where_a_leak_would_show_them(client, hidden):
+    """An editor sees the hidden post in the admin; once shown again, the public does."""
+    client.force_login(factories.user("curator", is_superuser=True))
+    post = hidden.hidden_post
+    page = client.get(f"/admin/stories/linkedpost/{post.pk}/change/")
+    assert hidden.word(HIDDEN_POST, "posttext") in markers_in(page)
+    LinkedPost.objects.filter(pk=post.pk).update(hidden=False)
+    client.logout()
+    shown = {word.lower() for word in markers_in(client.get(post.story.get_absolute_url()))}
+    assert {hidden.word(HIDDEN_POST, f) for f in ("posttext", "author", "handle")} <= shown
+
+
 def test_every_field_of_the_hidden_rows_carries_a_marker(hidden):
     words = hidden.words()
     for state in HIDDEN_CODES:
@@ -545,6 +605,10 @@ def filter_values(hidden):
     probes += [
         ("q", "slug", hidden.word(state, field))
         for state, field in itertools.product(HIDDEN_CODES, WORDS_SEARCHED)
+    ]
+    probes += [
+        ("q", "slug", hidden.word(HIDDEN_POST, field))
+        for field in ("posttext", "author", "handle", "reach")
     ]
     return probes
 

@@ -10,6 +10,7 @@ a check.
 from django.db import migrations
 
 from preservation import groups, immutable
+from stories.models import before_hidden_posts
 from stories.revision import install_revision_triggers, uninstall_revision_triggers
 
 TABLES = ["preservation_archivedcopy", "preservation_linkcheck"]
@@ -22,7 +23,8 @@ GROUPS = {
 
 def install(apps, schema_editor):
     immutable.install(schema_editor)
-    install_revision_triggers(schema_editor, TABLES)
+    with before_hidden_posts():  # (the posts' hidden column comes in stories 0021)
+        install_revision_triggers(schema_editor, TABLES)
 
 
 def uninstall(apps, schema_editor):

@@ -1,7 +1,7 @@
 """The whole archive as JSON Lines: the format (models, fields, the one spelling of each
 value, the header), writing records and reading a file back. docs/archive-format.md
 describes the format for people; `export` writes a database as it, `bulk_load` loads it,
-`synthetic` generates it.
+`synthetic` generates it, `files` writes and reads the archived copies' files beside it.
 
 The columns come from the models' metadata (concrete fields and many-to-many fields), so
 fields added to the archive's models travel without changes here. Fields the database
@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext_lazy
 from tqdm import tqdm
 
+from preservation.models import ArchivedCopy, CorrectionRequest, LinkCheck
 from stories.models import (
     City,
     Country,
@@ -33,7 +34,10 @@ from stories.models import (
 )
 
 FORMAT = "lockdown-solidarity-archive"
-VERSION = 1
+# Version 2 added the preservation records (archived copies, link checks, correction
+# requests) and the copies' files beside the archive; a version 1 file still loads.
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 # Whole models, read into memory and written before the stories (they are small: places,
 # people and sources), in the order their natural keys depend on each other.
 REFERENCE_MODELS = [Country, Region, City, Performer, SourceArticle]
@@ -41,7 +45,14 @@ REFERENCE_MODELS = [Country, Region, City, Performer, SourceArticle]
 STORY_MODEL = Story
 POST_MODEL = LinkedPost
 POST_PARENT = "story"
-ARCHIVE_MODELS = [*REFERENCE_MODELS, STORY_MODEL, POST_MODEL]
+# What the archive holds of what it cites (docs/preservation.md): a source article's link
+# checks follow the reference records; a story's posts are followed by the story's copies,
+# its posts' link checks and the correction requests about it, before the next story.
+COPY_MODEL = ArchivedCopy
+CHECK_MODEL = LinkCheck
+REQUEST_MODEL = CorrectionRequest
+PRESERVATION_MODELS = [COPY_MODEL, CHECK_MODEL, REQUEST_MODEL]
+ARCHIVE_MODELS = [*REFERENCE_MODELS, STORY_MODEL, POST_MODEL, *PRESERVATION_MODELS]
 # Kinds of field the database maintains from other columns: never exported, never loaded.
 DERIVED_FIELD_TYPES = (models.GeneratedField, SearchVectorField)
 
@@ -250,9 +261,10 @@ def parse_header(raw):
         data = None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise LoadError(1, f"not an archive export: the first line must be the {FORMAT} header")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
+        readable = " and ".join(str(version) for version in READABLE_VERSIONS)
         raise LoadError(
-            1, f"format version {data.get('version')!r}; this loader reads version {VERSION}"
+            1, f"format version {data.get('version')!r}; this loader reads versions {readable}"
         )
     if not isinstance(data.get("models"), dict):
         raise LoadError(1, "the header does not list the models")
@@ -263,7 +275,7 @@ def describe(counts, seconds=None):
     """'6 stories, 4 linked posts, 5 cities, ...' in the archive's order."""
     parts = [
         COUNTED[label(model)] % {"count": counts.get(label(model), 0)}
-        for model in [STORY_MODEL, POST_MODEL, *REFERENCE_MODELS]
+        for model in [STORY_MODEL, POST_MODEL, *REFERENCE_MODELS, *PRESERVATION_MODELS]
     ]
     # Translators: joins counts of different things: "6 stories, 4 linked posts".
     text = gettext(", ").join(str(part) for part in parts)
@@ -284,5 +296,12 @@ COUNTED = {
     label(Performer): ngettext_lazy("%(count)s performer", "%(count)s performers", "count"),
     label(SourceArticle): ngettext_lazy(
         "%(count)s source article", "%(count)s source articles", "count"
+    ),
+    label(COPY_MODEL): ngettext_lazy(
+        "%(count)s archived copy", "%(count)s archived copies", "count"
+    ),
+    label(CHECK_MODEL): ngettext_lazy("%(count)s link check", "%(count)s link checks", "count"),
+    label(REQUEST_MODEL): ngettext_lazy(
+        "%(count)s correction request", "%(count)s correction requests", "count"
     ),
 }

@@ -33,7 +33,9 @@ from django.utils import timezone
 from stories import facts, revision
 from stories.interchange.archive import (
     ARCHIVE_MODELS,
+    COPY_MODEL,
     POST_MODEL,
+    REFERENCE_MODELS,
     STORY_MODEL,
     ArchiveReader,
     LoadError,
@@ -41,6 +43,7 @@ from stories.interchange.archive import (
 )
 from stories.interchange.copy import CopyWriter, refusal
 from stories.interchange.duplicates import INDEX, duplicate_in_batch, rebuild
+from stories.interchange.files import files_folder, install_files
 from stories.interchange.parallel import StorySection, add_in_parallel
 from stories.interchange.plan import Plan
 from stories.models import City, Country, LoadRecord, Performer, Region, SourceArticle
@@ -62,17 +65,23 @@ NATURAL_KEY_FIELDS = {
 
 
 def load_archive(path, *, progress=False):
+    """Load the archive file `path` and the copies' files in the folder beside it (files),
+    all or nothing."""
     reader = ArchiveReader(path, progress=progress)
     try:
         parallel = connection.vendor == "postgresql" and LOAD_WORKERS > 1
         until = {label(STORY_MODEL), label(POST_MODEL)} if parallel else ()
-        return bulk_load(
-            reader.records(until=until),
-            command="load_archive",
-            source=str(Path(path).resolve()),
-            header_models=reader.models,
-            stories=StorySection(reader, LOAD_WORKERS) if parallel else None,
-        )
+        with transaction.atomic():
+            counts = bulk_load(
+                reader.records(until=until),
+                command="load_archive",
+                source=str(Path(path).resolve()),
+                header_models=reader.models,
+                stories=StorySection(reader, LOAD_WORKERS) if parallel else None,
+            )
+            if counts[label(COPY_MODEL)]:
+                install_files(files_folder(path))
+        return counts
     finally:
         reader.close()
 
@@ -112,6 +121,8 @@ class BulkLoader:
         self.ids = {model: {} for model in ARCHIVE_MODELS}  # natural key tuple -> pk
         self.story_key = None
         self.story_pk = None
+        self.story_posts = {}  # the current story's posts: position -> pk
+        self.listed = None  # the models the archive's header lists (None: all)
         self.suspended = ([], [])
         self.writer = None
         self.plans = {
@@ -123,6 +134,7 @@ class BulkLoader:
             self.check_header_models(header_models)
 
     def check_header_models(self, header_models):
+        self.listed = frozenset(header_models)
         for name, fields in header_models.items():
             plan = self.plans.get(name)
             if plan is None:
@@ -133,7 +145,8 @@ class BulkLoader:
                     1, f"the archive has fields this database lacks: {name}.{', '.join(unknown)}"
                 )
         for plan in self.plans.values():
-            plan.take_defaults(header_models.get(plan.label, []))
+            if plan.label in header_models:  # (an older version's file lacks some models)
+                plan.take_defaults(header_models[plan.label])
 
     # Loading
 
@@ -199,8 +212,9 @@ class BulkLoader:
             raise LoadError(
                 line, 'not a record: expected {"model": ..., "fields": {...}}'
             ) from None
-        model = plan.model
-        if model is not STORY_MODEL and model is not POST_MODEL and self.story_key is not None:
+        if self.listed is not None and plan.label not in self.listed:
+            raise LoadError(line, f"a {plan.label} record, a model the header does not list")
+        if self.story_key is not None and plan.model in REFERENCE_MODELS:
             raise LoadError(
                 line,
                 f"a {plan.label} record after the stories: places, performers and sources "
@@ -214,7 +228,10 @@ class BulkLoader:
         if model is STORY_MODEL:
             self.story_key = (fields["slug"],)
             self.story_pk = pk
-        elif model is not POST_MODEL:
+            self.story_posts = {}
+        elif model is POST_MODEL:
+            self.story_posts[fields["position"]] = pk
+        elif model in NATURAL_KEY_FIELDS:
             key = tuple(fields[name] for name in NATURAL_KEY_FIELDS[model])
             known = self.ids[model]
             if key in known:

@@ -180,6 +180,8 @@ def _value(field, value):
         raise Unanswerable("datetimes")  # time zones, and SQLite compares them as text
     if isinstance(field, models.DateField) and type(value) is datetime.date:
         return value
+    if isinstance(field, models.BooleanField) and type(value) is bool:
+        return value
     if isinstance(field, models.IntegerField) and type(value) is int:
         return value
     if isinstance(field, models.DecimalField) and _double_safe(value):

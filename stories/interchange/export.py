@@ -2,7 +2,8 @@
 
 The export is deterministic: records in natural-key order (by code point, the same on every
 database), many-to-many lists sorted, one spelling for each value. It streams the stories in
-chunks, with their posts and links fetched per chunk, so memory stays bounded.
+chunks, with their posts, links and preservation records fetched per chunk, so memory stays
+bounded. The archived copies' files go to a folder beside the file (`files`).
 """
 
 from collections import defaultdict
@@ -14,9 +15,12 @@ from django.db.models.functions import Collate
 from tqdm import tqdm
 
 from stories.interchange.archive import (
+    CHECK_MODEL,
+    COPY_MODEL,
     POST_MODEL,
     POST_PARENT,
     REFERENCE_MODELS,
+    REQUEST_MODEL,
     STORY_MODEL,
     archived_fields,
     archived_m2m,
@@ -25,27 +29,38 @@ from stories.interchange.archive import (
     value_dumper,
     write_archive,
 )
+from stories.interchange.files import FilesWriter, replace_output
 
 STORY_CHUNK = 2000
 
 
 def export_archive(path, *, progress=False):
-    return write_archive(Exporter().records(progress), path)
+    """Write the archive to `path` and its copies' files beside it; nothing at `path` is
+    replaced until both are complete (ExportError otherwise)."""
+    with replace_output(path) as (partial, files):
+        exporter = Exporter(files)
+        return write_archive(exporter.records(progress), partial)
 
 
 class Exporter:
-    def __init__(self):
+    def __init__(self, files=None):
         # Natural keys of the reference models, by primary key: {model: {pk: ["IT"]}}.
         self.keys = {}
+        # The current chunk's stories' and posts' natural keys, by primary key.
+        self.keys[STORY_MODEL] = {}
+        self.keys[POST_MODEL] = {}
+        self.files = files if files is not None else FilesWriter(None)
 
     def records(self, progress=False):
         yield header()
         for model in REFERENCE_MODELS:
             yield from self.reference_records(model)
+        yield from self.source_check_records()
         yield from self.story_records(progress)
 
     def columns(self, model):
-        """(field, attname, dumper) for each archived field; foreign keys dump natural keys."""
+        """(field, attname, dumper) for each archived field; foreign keys dump natural keys
+        (a story's and a post's from the current chunk's)."""
         columns = []
         for f in archived_fields(model):
             if f.is_relation:
@@ -107,6 +122,7 @@ class Exporter:
                 pks = [row[0] for row in chunk]
                 related = {f.name: self.m2m_map(f, pks) for f in m2m_fields}
                 posts = self.posts_by_story(pks, post_columns)
+                kept = self.preservation_by_story(chunk, slug_at)
                 for row in chunk:
                     fields = {
                         name: dump(value) if dump else value
@@ -121,7 +137,69 @@ class Exporter:
                             "model": label(POST_MODEL),
                             "fields": {POST_PARENT: story_key, **post},
                         }
+                    for model, by_story in kept:
+                        for fields in by_story.get(row[0], ()):
+                            if model is COPY_MODEL:
+                                self.files.add(fields)
+                            yield {"model": label(model), "fields": fields}
                 bar.update(len(chunk))
+
+    # What the archive keeps of what it cites
+
+    def source_check_records(self):
+        """The source articles' link checks, by source (its natural key), oldest first."""
+        self.keys[POST_MODEL] = {}
+        columns = self.columns(CHECK_MODEL)
+        checks = (
+            CHECK_MODEL.objects.filter(source__isnull=False)
+            .order_by(canonical("source__slug"), "checked_at", "pk")
+            .values_list(*[attname for _, attname, _ in columns])
+        )
+        for values in checks.iterator(chunk_size=STORY_CHUNK):
+            yield {"model": label(CHECK_MODEL), "fields": dumped(columns, values)}
+
+    def preservation_by_story(self, chunk, slug_at):
+        """[(model, {story pk: [fields, ...]}), ...] for the chunk's stories: their posts'
+        copies (by post, oldest capture first), their posts' link checks (by post, oldest
+        first) and the correction requests about them (oldest first)."""
+        if not self.has_preservation():
+            return []
+        story_keys = {row[0]: [row[1 + slug_at]] for row in chunk}
+        pks = list(story_keys)
+        self.keys[STORY_MODEL] = story_keys
+        self.keys[POST_MODEL] = {
+            pk: [story_keys[story_pk][0], position]
+            for pk, story_pk, position in POST_MODEL.objects.filter(
+                owned_by("story_id", pks)
+            ).values_list("pk", "story_id", "position")
+        }
+        kept = []
+        for model, story, order in (
+            (COPY_MODEL, "post__story_id", ["post__position", "captured_at", "pk"]),
+            (CHECK_MODEL, "post__story_id", ["post__position", "checked_at", "pk"]),
+            (REQUEST_MODEL, "story_id", ["received_at", "pk"]),
+        ):
+            columns = self.columns(model)
+            rows = (
+                model.objects.filter(**{f"{story}__in": pks})
+                .order_by(*order)
+                .values_list(story, *[attname for _, attname, _ in columns])
+            )
+            by_story = defaultdict(list)
+            for story_pk, *values in rows:
+                by_story[story_pk].append(dumped(columns, values))
+            kept.append((model, by_story))
+        return kept
+
+    def has_preservation(self):
+        if not hasattr(self, "_has_preservation"):
+            self._has_preservation = any(
+                model.objects.filter(post__isnull=False).exists()
+                if model is CHECK_MODEL
+                else model.objects.exists()
+                for model in (COPY_MODEL, CHECK_MODEL, REQUEST_MODEL)
+            )
+        return self._has_preservation
 
     def post_columns(self):
         columns = []
@@ -154,6 +232,13 @@ class Exporter:
 
 def _key_dumper(keys):
     return lambda pk: None if pk is None else keys[pk]
+
+
+def dumped(columns, values):
+    return {
+        name: dump(value) if dump else value
+        for (name, _, dump), value in zip(columns, values, strict=True)
+    }
 
 
 def _chunks(iterable, size):

@@ -157,7 +157,7 @@ VALUE_LOADERS = [
     (models.DecimalField, decimal_loader),
     (models.BooleanField, boolean_loader),
     (models.IntegerField, integer_loader),
-    (models.CharField | models.TextField, text_loader),
+    (models.CharField | models.TextField | models.FileField, text_loader),
 ]
 
 
@@ -197,5 +197,29 @@ def story_reference_loader(current):
                 f"{before!r}: a story's posts follow it directly"
             )
         return current.story_pk
+
+    return load
+
+
+def post_reference_loader(field, current):
+    """A post, as its natural key [story slug, position]: one of the posts of the story just
+    before it (`current.story_posts`), which the archive keeps before what refers to them."""
+    null = field.null
+
+    def load(key):
+        if key is None:
+            return other_than_expected(key, null, "a post's key [story slug, position]")
+        if type(key) is not list or len(key) != 2 or type(key[1]) is not int:
+            raise ValueError(f"{key!r} is not a post's key [story slug, position]")
+        before = current.story_key[0] if current.story_key else "none"
+        if key[0] != before:
+            raise ValueError(
+                f"refers to a post of story {key[0]!r}, but the story just before it is "
+                f"{before!r}: what the archive keeps of a story's posts follows them"
+            )
+        pk = current.story_posts.get(key[1])
+        if pk is None:
+            raise ValueError(f"refers to the post {key}, which the story does not have")
+        return pk
 
     return load

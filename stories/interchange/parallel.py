@@ -67,6 +67,7 @@ def read_chunk(loader, path, start, end, line):
     """Feed the records of bytes start to end of the file to `loader`, which then flushes
     every buffer; returns the last line number. A chunk starts with a story's line."""
     loader.story_key = loader.story_pk = None
+    loader.story_posts = {}
     number = line - 1
     with open(path, "rb") as stream:
         stream.seek(start)

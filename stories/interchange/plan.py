@@ -4,6 +4,7 @@ rows wait in, and the many-to-many tables its records fill."""
 from django.db import models
 
 from stories.interchange.archive import (
+    POST_MODEL,
     STORY_MODEL,
     LoadError,
     archived_fields,
@@ -12,6 +13,7 @@ from stories.interchange.archive import (
     label,
 )
 from stories.interchange.loaders import (
+    post_reference_loader,
     reference_loader,
     story_reference_loader,
     text_choices,
@@ -87,6 +89,8 @@ class Plan:
 def field_loader(field, ids, current, postgres):
     if field.related_model is STORY_MODEL:
         return story_reference_loader(current)
+    if field.related_model is POST_MODEL:
+        return post_reference_loader(field, current)
     if field.is_relation:
         return reference_loader(field, ids[field.related_model], label(field.related_model))
     return value_loader(field, postgres)
@@ -98,7 +102,7 @@ def fast_check(field):
     every value through the loader."""
     if field.is_relation:
         return None, None, None
-    if isinstance(field, models.CharField | models.TextField):
+    if isinstance(field, models.CharField | models.TextField | models.FileField):
         choices = text_choices(field)
         return str, (field.max_length if choices is None else None), choices
     if isinstance(field, models.BooleanField):

@@ -10,6 +10,7 @@ SQLite, row triggers with a WHEN clause. Both ways, back to 0004's triggers on u
 
 from django.db import migrations
 
+from stories.models import before_hidden_posts
 from stories.revision import install_revision_triggers, uninstall_revision_triggers
 
 # The public tables as of this migration (0004's list; stories/revision.py derives today's
@@ -36,7 +37,8 @@ def only_visible_changes(apps, schema_editor):
         for table in PUBLIC_TABLES:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_revision ON {table}")
         schema_editor.execute("DROP FUNCTION IF EXISTS stories_archive_revision_bump()")
-    install_revision_triggers(schema_editor, PUBLIC_TABLES)
+    with before_hidden_posts():  # (the posts' hidden column comes in 0021)
+        install_revision_triggers(schema_editor, PUBLIC_TABLES)
 
 
 def every_change(apps, schema_editor):

@@ -4,11 +4,13 @@ triggers that note the stories a change alters; filled from the stories already 
 from django.db import migrations, models
 
 from stories import facts
+from stories.models import before_hidden_posts
 
 
 def install(apps, schema_editor):
-    facts.install_triggers(schema_editor)
-    facts.rebuild(indexes=False, spans=False)  # (their table comes in 0016)
+    with before_hidden_posts():  # (the column comes in stories 0021)
+        facts.install_triggers(schema_editor)
+        facts.rebuild(indexes=False, spans=False)  # (their table comes in 0016)
 
 
 def uninstall(apps, schema_editor):

@@ -10,11 +10,13 @@ from django.db import migrations, models
 
 import stories.models
 from stories import search
+from stories.models import before_hidden_posts
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        search.install_fts_index(schema_editor)
+    with before_hidden_posts():  # (the column comes in stories 0021)
+        if schema_editor.connection.vendor == "sqlite":
+            search.install_fts_index(schema_editor)
 
 
 def uninstall(apps, schema_editor):
