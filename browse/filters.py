@@ -178,10 +178,12 @@ class StoryFilter(django_filters.FilterSet):
     )
     date_after = django_filters.DateFilter(method="filter_after", label=_("From"))
     date_before = django_filters.DateFilter(method="filter_before", label=_("Until"))
-    posted_after = django_filters.DateFilter(method="filter_posted", label=_("Posted from"))
-    posted_before = django_filters.DateFilter(method="filter_posted", label=_("Posted until"))
-    captured_after = django_filters.DateFilter(method="filter_captured", label=_("Captured from"))
-    captured_before = django_filters.DateFilter(method="filter_captured", label=_("Captured until"))
+    posted_after = django_filters.DateFilter(method="filter_posted", label=_("Earliest post"))
+    posted_before = django_filters.DateFilter(method="filter_posted", label=_("Latest post"))
+    captured_after = django_filters.DateFilter(
+        method="filter_captured", label=_("Earliest capture")
+    )
+    captured_before = django_filters.DateFilter(method="filter_captured", label=_("Latest capture"))
     q = django_filters.CharFilter(
         method="filter_words",
         label=_("Words"),
