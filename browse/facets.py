@@ -819,6 +819,16 @@ def active_chips(filterset, links):
     if "date_before" in active:
         day = format_date(active["date_before"], "j F Y")
         chips.append(Chip(_("Until %(day)s") % {"day": day}, links.removing("date_before")))
+    other_dates = {
+        "posted_after": _("Posted from %(day)s"),
+        "posted_before": _("Posted until %(day)s"),
+        "captured_after": _("Captured from %(day)s"),
+        "captured_before": _("Captured until %(day)s"),
+    }
+    for name, label in other_dates.items():
+        if name in active:
+            day = format_date(active[name], "j F Y")
+            chips.append(Chip(label % {"day": day}, links.removing(name)))
     if "q" in active:
         chips.append(Chip(_("Words: “%(words)s”") % {"words": active["q"]}, links.removing("q")))
     return chips

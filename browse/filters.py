@@ -3,9 +3,11 @@
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Exists, OuterRef
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from preservation.models import ArchivedCopy
 from stories import facts, search
 from stories.models import City, Country, LinkedPost, Performer, Story
 
@@ -92,6 +94,16 @@ class NaturalKeyFilter(django_filters.Filter):
     field_class = NaturalKeyField
 
 
+# The three dates a story has, each a range of two filters: when it happened (the story's
+# own dates), when it was posted (a post's date) and when the archive captured it (an
+# archived copy the public may see).
+DATE_RANGES = (
+    ("date_after", "date_before"),
+    ("posted_after", "posted_before"),
+    ("captured_after", "captured_before"),
+)
+
+
 class StoryFilterForm(forms.Form):
     """The checks across fields."""
 
@@ -99,9 +111,10 @@ class StoryFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        after, before = cleaned.get("date_after"), cleaned.get("date_before")
-        if after and before and after > before:
-            self.add_error("date_before", _("The end of the range is before its start."))
+        for first, last in DATE_RANGES:
+            after, before = cleaned.get(first), cleaned.get(last)
+            if after and before and after > before:
+                self.add_error(last, _("The end of the range is before its start."))
         return cleaned
 
 
@@ -165,6 +178,12 @@ class StoryFilter(django_filters.FilterSet):
     )
     date_after = django_filters.DateFilter(method="filter_after", label=_("From"))
     date_before = django_filters.DateFilter(method="filter_before", label=_("Until"))
+    posted_after = django_filters.DateFilter(method="filter_posted", label=_("Earliest post"))
+    posted_before = django_filters.DateFilter(method="filter_posted", label=_("Latest post"))
+    captured_after = django_filters.DateFilter(
+        method="filter_captured", label=_("Earliest capture")
+    )
+    captured_before = django_filters.DateFilter(method="filter_captured", label=_("Latest capture"))
     q = django_filters.CharFilter(
         method="filter_words",
         label=_("Words"),
@@ -200,6 +219,30 @@ class StoryFilter(django_filters.FilterSet):
 
     def filter_before(self, queryset, _name, day):
         return queryset.covering(last=day)
+
+    def bounds(self, first, last, name):
+        """(first day, last day) of a range of two filters, once: for the filter `name` if
+        it is the range's first one in use, else None (the other applies both bounds, so
+        that one post, or one copy, falls within both)."""
+        data = self.form.cleaned_data
+        after, before = data.get(first), data.get(last)
+        if name == last and after is not None:
+            return None
+        return after, before
+
+    def filter_posted(self, queryset, name, _day):
+        """Stories with a post posted within the range (one post within both bounds)."""
+        bounds = self.bounds("posted_after", "posted_before", name)
+        return queryset if bounds is None else queryset.posted(*bounds)
+
+    def filter_captured(self, queryset, name, _day):
+        """Stories with an archived copy the public may see (`ArchivedCopy.objects.visible()`:
+        not hidden, of a post of a published story) captured within the range."""
+        bounds = self.bounds("captured_after", "captured_before", name)
+        if bounds is None:
+            return queryset
+        copies = ArchivedCopy.objects.visible().captured(*bounds).of_story(OuterRef("pk"))
+        return queryset.filter(Exists(copies))
 
     def filter_words(self, queryset, _name, words):
         return search.matching(queryset, words)

@@ -343,6 +343,27 @@ class StoryList(PublicAPIView):
                 )
                 for name, words in (("date_after", "From"), ("date_before", "Until"))
             ),
+            *(
+                OpenApiParameter(
+                    name,
+                    blank_or({"type": "string", "format": "date"}),
+                    description=f"{words} (YYYY-MM-DD): {what}",
+                )
+                for name, words, what in (
+                    ("posted_after", "Posted from", "with a post dated that day or later"),
+                    ("posted_before", "Posted until", "with a post dated that day or earlier"),
+                    (
+                        "captured_after",
+                        "Captured from",
+                        "with an archived copy captured that day (UTC) or later",
+                    ),
+                    (
+                        "captured_before",
+                        "Captured until",
+                        "with an archived copy captured that day (UTC) or earlier",
+                    ),
+                )
+            ),
             OpenApiParameter(
                 "q",
                 {"type": "string", "maxLength": MAX_WORDS_LENGTH},

@@ -12,6 +12,7 @@ import re
 from django.db.models import F
 from django.urls import reverse
 
+from preservation.models import ArchivedCopy
 from stories.models import LinkedPost, Story
 
 # The CSV's columns, in order, and what each holds (docs/opendata.md repeats this list, and
@@ -22,7 +23,8 @@ COLUMNS = {
     "slug": "the last part of that address",
     "title": "the story's title",
     "kind": "music, applause, workout, dj-set or other",
-    "start_date": "the first day of the act (YYYY-MM-DD), empty when no source dates it",
+    "start_date": "when it happened: the first day of the act (YYYY-MM-DD), empty when no "
+    "source dates it",
     "end_date": "its last day, the same as start_date for a one-day act",
     "summary": "one or two sentences",
     "body": "the story as the archive tells it",
@@ -35,11 +37,15 @@ COLUMNS = {
     "performer_urls": "their pages in the archive, in the same order",
     "posts": "addresses of the social-media posts that documented it, one a line",
     "post_platforms": "each post's platform, in the same order",
-    "post_dates": "each post's date (YYYY-MM-DD, or empty), in the same order",
+    "post_dates": "when each post was posted (YYYY-MM-DD, or empty), in the same order",
     "sources": "addresses of the articles the story is drawn from, one a line",
     "source_titles": "their titles, in the same order",
     "published_at": "when the story was first published in the archive (UTC, ISO 8601)",
     "updated_at": "when it last changed (UTC, ISO 8601)",
+    "dates_from": "source when start_date and end_date are as the sources give them, "
+    "inferred when the archive's curators inferred them",
+    "post_captured_at": "when the archive first captured each post (UTC, ISO 8601; empty "
+    "when it holds no public copy of it), in the same order as posts",
 }
 
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
@@ -56,22 +62,46 @@ class Addresses:
             name: request.build_absolute_uri(reverse(f"browse:{name}", args=["SLUG"]))
             for name in ("story", "city", "performer")
         }
+        # (A copy's address takes a number: one that no copy has stands in for it.)
+        self.patterns["copy"] = request.build_absolute_uri(
+            reverse("browse:copy", args=[123456789])
+        ).replace("123456789", "SLUG")
 
     def __call__(self, name, slug):
         return self.patterns[name].replace("SLUG", slug)
 
 
 def story_records(ids, addresses):
-    """The published stories with these ids as records, in the order of `ids`: seven
-    queries, whatever the number (values, not model instances: a download of a million
-    stories builds no model instance and leaves no reference cycle for the collector)."""
+    """The published stories with these ids as records, in the order of `ids`: eight
+    queries (the stories, six kinds of link, the posts' public copies), whatever the number
+    (values, not model instances: a download of a million stories builds no model instance
+    and leaves no reference cycle for the collector)."""
     stories = Story.objects.published().filter(pk__in=ids)
     found = {row["id"]: row for row in stories.values(*STORY_FIELDS)}
     links = {pk: {name: [] for name in LINKS} for pk in found}
     for name, rows in linked_rows(found):
         for row in rows:
             links[row.pop("story_id")][name].append(row)
+    copies = public_copies(found)
+    for story in links.values():
+        for post in story["posts"]:
+            post["copies"] = copies.get(post.pop("id"), [])
     return [record(found[pk], links[pk], addresses) for pk in ids if pk in found]
+
+
+def public_copies(found):
+    """{post id: [(copy id, kind, captured_at)]} of the copies the public may see
+    (`ArchivedCopy.objects.visible()`) of the posts of the stories `found`, oldest first."""
+    copies = {}
+    rows = (
+        ArchivedCopy.objects.visible()
+        .filter(post__story_id__in=list(found))
+        .order_by("post_id", "captured_at", "pk")
+        .values_list("post_id", "pk", "kind", "captured_at")
+    )
+    for post, *copy in rows:
+        copies.setdefault(post, []).append(copy)
+    return copies
 
 
 STORY_FIELDS = (
@@ -81,6 +111,7 @@ STORY_FIELDS = (
     "kind",
     "start_date",
     "end_date",
+    "dates_from",
     "summary",
     "body",
     "published_at",
@@ -149,7 +180,7 @@ def linked_rows(found):
     yield (
         "posts",
         LinkedPost.objects.filter(story_id__in=ids, hidden=False)
-        .values("story_id", "url", "platform", "author_name", "handle", "posted_on")
+        .values("story_id", "id", "url", "platform", "author_name", "handle", "posted_on")
         .order_by("story_id", "position", "id"),
     )
     yield (
@@ -195,6 +226,7 @@ def record(story, links, addresses):
         "kind": story["kind"],
         "start_date": iso(story["start_date"]),
         "end_date": iso(story["end_date"]),
+        "dates_from": story["dates_from"],
         "summary": story["summary"],
         "body": story["body"],
         "countries": countries_of(links),
@@ -221,7 +253,21 @@ def record(story, links, addresses):
             }
             for performer in links["performers"]
         ],
-        "posts": [{**post, "posted_on": iso(post["posted_on"])} for post in links["posts"]],
+        "posts": [
+            {
+                **post,
+                "posted_on": iso(post["posted_on"]),
+                "copies": [
+                    {
+                        "kind": kind,
+                        "captured_at": iso(captured_at),
+                        "url": addresses("copy", str(pk)),
+                    }
+                    for pk, kind, captured_at in post["copies"]
+                ],
+            }
+            for post in links["posts"]
+        ],
         "sources": [
             {**source, "published_on": iso(source["published_on"])} for source in links["sources"]
         ],
@@ -270,6 +316,10 @@ def flat_record(record):
         "source_titles": lines(source["title"] for source in sources),
         "published_at": record["published_at"],
         "updated_at": record["updated_at"],
+        "dates_from": record["dates_from"],
+        "post_captured_at": lines(
+            post["copies"][0]["captured_at"] if post["copies"] else "" for post in posts
+        ),
     }
     return [defused(row[name]) for name in COLUMNS]
 

@@ -4,6 +4,7 @@ shape of a story."""
 
 from rest_framework import serializers
 
+from preservation.models import ArchivedCopy
 from stories.models import LinkedPost, Performer, Story
 
 
@@ -37,12 +38,23 @@ class PerformerRefSerializer(serializers.Serializer):
     )
 
 
+class CopySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ArchivedCopy.Kind.choices)
+    captured_at = serializers.DateTimeField(help_text="When the archive captured it (UTC)")
+    url = serializers.URLField(help_text="The copy's file in the archive")
+
+
 class PostSerializer(serializers.Serializer):
     url = serializers.CharField(allow_blank=True, help_text="The post's address, if known")
     platform = serializers.ChoiceField(choices=LinkedPost.Platform.choices)
     author_name = serializers.CharField(allow_blank=True)
     handle = serializers.CharField(allow_blank=True)
-    posted_on = serializers.DateField(allow_null=True)
+    posted_on = serializers.DateField(
+        allow_null=True, help_text="When it was posted (not when the act happened)"
+    )
+    copies = CopySerializer(
+        many=True, help_text="The archive's public copies of it, oldest capture first"
+    )
 
 
 class SourceSerializer(serializers.Serializer):
@@ -57,8 +69,13 @@ class StorySerializer(serializers.Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     kind = serializers.ChoiceField(choices=Story.Kind.choices)
-    start_date = serializers.DateField(allow_null=True)
-    end_date = serializers.DateField(allow_null=True)
+    start_date = serializers.DateField(allow_null=True, help_text="When it happened: the first day")
+    end_date = serializers.DateField(allow_null=True, help_text="When it happened: the last day")
+    dates_from = serializers.ChoiceField(
+        choices=Story.DateBasis.choices,
+        help_text="Whether start_date and end_date are as the sources give them (source) or "
+        "inferred by the archive's curators (inferred)",
+    )
     summary = serializers.CharField(allow_blank=True)
     body = serializers.CharField(allow_blank=True)
     countries = CountryRefSerializer(many=True)

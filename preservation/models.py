@@ -11,6 +11,8 @@ moment (`manage.py check_links`, and every fetch of `capture_posts`): live, gone
 blocked, moved, unreachable. Checks are added, never edited, so a link's history stays.
 """
 
+import datetime
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
@@ -21,6 +23,11 @@ from simple_history.models import HistoricalRecords
 from stories.models import LinkedPost, SourceArticle, Story
 
 SHA256 = RegexValidator(r"\A[0-9a-f]{64}\Z", _("A SHA-256 checksum is 64 hexadecimal digits."))
+
+
+def day_start(day):
+    """Midnight UTC at the start of `day` (the site's time zone is UTC)."""
+    return datetime.datetime.combine(day, datetime.time(), datetime.UTC)
 
 
 def copies_storage():
@@ -36,6 +43,20 @@ class ArchivedCopyQuerySet(models.QuerySet):
         published story."""
         published = Story.objects.published().filter(pk=OuterRef("post__story_id"))
         return self.filter(hidden=False, post__hidden=False).filter(Exists(published))
+
+    def captured(self, first=None, last=None):
+        """Copies captured on a day from `first` to `last` (dates, in UTC, the day the pages
+        show); a bound left out is open."""
+        condition = Q()
+        if first is not None:
+            condition &= Q(captured_at__gte=day_start(first))
+        if last is not None and last < datetime.date.max:  # (the calendar's last day: open)
+            condition &= Q(captured_at__lt=day_start(last + datetime.timedelta(days=1)))
+        return self.filter(condition)
+
+    def of_story(self, story):
+        """Copies of the posts of `story` (an instance, an id or an OuterRef)."""
+        return self.filter(post__story=story)
 
     def best_first(self):
         """The image or video itself first, then a screenshot, then a page capture; the
@@ -125,6 +146,9 @@ class ArchivedCopy(models.Model):
         indexes = [
             # "Has this address been captured?" (capture_posts skips what it already holds).
             models.Index(fields=["original_url"], name="preservation_copy_url"),
+            # The captured-date filters of the story list: WHERE captured_at >= ... AND
+            # captured_at < ..., to the post (and so the story).
+            models.Index(fields=["captured_at", "post"], name="preservation_copy_captured"),
         ]
 
     def __str__(self):

@@ -375,7 +375,7 @@ class StoryAdmin(HistoryAdmin):
         "post_count",
         "published_on",
     ]
-    list_filter = ["status", "kind", CountryFilter, CityFilter, EventMonthFilter]
+    list_filter = ["status", "kind", "dates_from", CountryFilter, CityFilter, EventMonthFilter]
     search_fields = [
         "title",
         "slug",
@@ -399,7 +399,16 @@ class StoryAdmin(HistoryAdmin):
         (None, {"fields": ["title", "slug", "kind", "summary", "body"]}),
         (
             _("When and where"),
-            {"fields": [("start_date", "end_date"), "cities", "regions", "countries"]},
+            {
+                "fields": [
+                    ("start_date", "end_date"),
+                    "dates_from",
+                    "dates_note",
+                    "cities",
+                    "regions",
+                    "countries",
+                ]
+            },
         ),
         (_("Who and from what"), {"fields": ["performers", "sources"]}),
         (
@@ -433,12 +442,18 @@ class StoryAdmin(HistoryAdmin):
             return gettext("unknown")
         start = date_format(story.start_date, "j M Y")
         if story.end_date in (None, story.start_date):
-            return start
-        # Translators: a story's first and last days in the admin's list: "14 – 15 Mar 2020".
-        return gettext("%(start)s – %(end)s") % {
-            "start": start,
-            "end": date_format(story.end_date, "j M Y"),
-        }
+            days = start
+        else:
+            # Translators: a story's first and last days in the admin's list: "14 – 15 Mar
+            # 2020".
+            days = gettext("%(start)s – %(end)s") % {
+                "start": start,
+                "end": date_format(story.end_date, "j M Y"),
+            }
+        if story.dates_inferred:
+            # Translators: the dates of a story a curator dated, in the admin's list.
+            return gettext("%(days)s (inferred)") % {"days": days}
+        return days
 
     @admin.display(description=_("published"), ordering="published_at")
     def published_on(self, story):

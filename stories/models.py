@@ -494,6 +494,16 @@ class StoryQuerySet(models.QuerySet):
             Exists(LinkedPost.objects.filter(story=OuterRef("pk"), platform=platform, hidden=False))
         )
 
+    def posted(self, first=None, last=None):
+        """Stories with at least one post posted on a day from `first` to `last` (one post
+        within both bounds); a bound left out is open. Posts without a date never match."""
+        condition = Q(posted_on__isnull=False)
+        if first is not None:
+            condition &= Q(posted_on__gte=first)
+        if last is not None:
+            condition &= Q(posted_on__lte=last)
+        return self.filter(Exists(LinkedPost.objects.filter(condition, story=OuterRef("pk"))))
+
     def covering(self, first=None, last=None):
         """Stories under way on at least one day from `first` to `last` (one day: `covering(day,
         day)`); a bound left out is open. Undated stories never match a bound."""
@@ -561,6 +571,10 @@ class Story(models.Model):
         DJ_SET = "dj-set", _("DJ set")
         OTHER = "other", _("Other")
 
+    class DateBasis(models.TextChoices):
+        SOURCE = "source", _("As the source gives it")
+        INFERRED = "inferred", _("Inferred by a curator")
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         IN_REVIEW = "review", _("In review")
@@ -594,6 +608,30 @@ class Story(models.Model):
         blank=True,
         validators=in_date_range,
         help_text=_("The last day. The same as the start for a single day."),
+    )
+    # Where the dates come from. Added with a database default (migration 0021) so that the
+    # column is added in place, without rebuilding the table and its triggers on SQLite.
+    dates_from = models.CharField(
+        verbose_name=_("dates from"),
+        max_length=10,
+        choices=DateBasis,
+        default=DateBasis.SOURCE.value,
+        db_default=DateBasis.SOURCE.value,
+        help_text=_(
+            "“As the source gives it” when a source states the day; “inferred by a curator” "
+            "when you worked it out (from a post's date, a weekday the text names, …). The "
+            "public story page then says the date was inferred by the archive's curators."
+        ),
+    )
+    dates_note = models.TextField(
+        verbose_name=_("how the dates were inferred"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_(
+            "For curators, required when the dates are inferred: what they were inferred "
+            "from and what is uncertain. Not shown to the public."
+        ),
     )
     cities = models.ManyToManyField(
         City, verbose_name=_("cities"), blank=True, related_name="stories"
@@ -738,6 +776,13 @@ class Story(models.Model):
             raise ValidationError(
                 {"end_date": gettext("The end date cannot be before the start date.")}
             )
+        if self.dates_from == Story.DateBasis.INFERRED and not self.dates_note.strip():
+            raise ValidationError({"dates_note": gettext("Say how the dates were inferred.")})
+
+    @property
+    def dates_inferred(self):
+        """Whether a curator inferred the story's dates (the page says so)."""
+        return self.dates_from == Story.DateBasis.INFERRED
 
     def delete(self, *args, **kwargs):
         if self.is_kept_forever:
@@ -910,6 +955,8 @@ class LinkedPost(models.Model):
         indexes = [
             # The platform facet and filter: WHERE platform = ... (joined to the story).
             models.Index(fields=["platform", "story"], name="stories_post_platform_story"),
+            # The posted-date filters (`posted()`): WHERE posted_on BETWEEN ... (to the story).
+            models.Index(fields=["posted_on", "story"], name="stories_post_posted_story"),
         ]
 
     def __str__(self):

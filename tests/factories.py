@@ -185,6 +185,8 @@ def story_form(story, **changes):
         "body": story.body,
         "start_date": story.start_date or "",
         "end_date": story.end_date or "",
+        "dates_from": story.dates_from,
+        "dates_note": story.dates_note,
         "cities": pks("cities"),
         "regions": pks("regions"),
         "countries": pks("countries"),

@@ -20,6 +20,8 @@ PAGES = {
     "list": "/stories/",
     "list-filtered": "/stories/?city=florence&kind=music",
     "list-invalid": "/stories/?date_after=2020-13-45&country=ITALY",
+    "list-posted-captured": "/stories/?posted_after=2020-03-01&captured_before=2026-12-31",
+    "list-invalid-dates": "/stories/?posted_after=2020-13-45&captured_before=soon",
     "story": "/stories/florence-nessun-dorma/",
     "cities": "/cities/",
     "city": "/cities/florence/",

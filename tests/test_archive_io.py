@@ -589,3 +589,24 @@ def test_a_duplicate_key_in_a_chunk_read_by_a_worker_names_its_line(small_chunks
     with pytest.raises(CommandError, match=rf'line {number}: the key "kind" appears twice'):
         load(path)
     assert not Story.objects.exists()
+
+
+def test_where_a_storys_dates_come_from_travels_in_the_archive(seed_export):
+    records = lines(seed_export)
+    sicily = next(r for r in records[1:] if r["fields"].get("slug") == "sicily-dj-party")
+    assert sicily["fields"]["dates_from"] == "inferred"
+    assert "Saturday night" in sicily["fields"]["dates_note"]
+    load(seed_export)
+    assert Story.objects.get(slug="sicily-dj-party").dates_from == Story.DateBasis.INFERRED
+
+
+def test_archive_written_before_dates_had_a_provenance_loads_them_as_the_sources(seed_export):
+    records = lines(seed_export)
+    for name in ("dates_from", "dates_note"):
+        records[0]["models"]["stories.story"].remove(name)
+    for record in records[1:]:
+        record["fields"].pop("dates_from", None)
+        record["fields"].pop("dates_note", None)
+    write_lines(seed_export, records)
+    load(seed_export)
+    assert set(Story.objects.values_list("dates_from", "dates_note")) == {("source", "")}

@@ -165,3 +165,11 @@ def test_a_new_story_field_without_a_default_stops_generation_naming_it(monkeypa
     story_field_added(monkeypatch, models.CharField(max_length=20))
     with pytest.raises(ValueError, match=r"stories.story records lack \['mood'\]"):
         list(SyntheticArchive(5, seed=5).records())
+
+
+def test_some_generated_stories_are_dated_by_a_curator_and_say_how(records):
+    stories = of(records, "story")
+    inferred = [s for s in stories if s["dates_from"] == "inferred"]
+    assert 0.2 < len(inferred) / len(stories) < 0.4
+    assert all(s["dates_note"] and s["start_date"] for s in inferred)
+    assert all(s["dates_note"] == "" for s in stories if s["dates_from"] == "source")

@@ -40,7 +40,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
-from django.urls import URLResolver, get_resolver
+from django.urls import URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern
 from django.utils import timezone
 
@@ -643,4 +643,71 @@ def test_every_filter_set_to_a_hidden_value_answers_as_for_an_unknown_one(client
             return f"{page}?{urlencode({name: values[0]})}"
 
         answers_alike(client, address, [(kind, value)], problems, controls)
+    assert not problems, report(problems)
+
+
+# The date filters name no row, but a day can still tell: a post or copy only hidden rows
+# have on that day must not make a story match, nor change the answer in any other way.
+DATE_PAGES = [
+    "browse:list",
+    "browse:timeline",
+    "browse:map",
+    "opendata:api-stories",
+    "opendata:stories-csv",
+    "opendata:stories-json",
+    "opendata:feed",
+]
+
+
+def day_words(day):
+    return {day.isoformat(): "DAY", f"{day.day} {day:%B %Y}": "DAY-IN-WORDS"}
+
+
+@pytest.mark.parametrize("prefix", ["posted", "captured"])
+def test_a_date_only_hidden_posts_and_copies_have_answers_as_a_day_with_nothing(
+    client, hidden, prefix
+):
+    """The hidden stories' posts are dated 20 May 2020 and their copies captured today; a
+    published story's copy captured on 7 June 2025 is hidden. No published story has a post
+    or a public copy on those days (nor on the control days after them)."""
+    LinkedPost.objects.filter(story__in=hidden.stories.values()).update(
+        posted_on=datetime.date(2020, 5, 20)
+    )
+    public_post = LinkedPost.objects.visible().first()
+    copy = files.new_copy(
+        public_post,
+        kind="capture",
+        data=b"WARC/1.1 hidden copy",
+        media_type="application/warc",
+        original_url=public_post.url,
+        captured_by="capture_posts",
+        captured_at=timezone.make_aware(datetime.datetime(2025, 6, 7, 12)),
+    )
+    copy.hidden, copy.hidden_reason = True, "A takedown request."
+    copy.save(update_fields=["hidden", "hidden_reason"])
+    if prefix == "posted":
+        days = [datetime.date(2020, 5, 20)]
+    else:
+        days = [timezone.now().date(), datetime.date(2025, 6, 7)]
+    problems = []
+    for name, hidden_day in itertools.product(DATE_PAGES, days):
+        control_day = hidden_day + datetime.timedelta(days=1)
+
+        def address(day, name=name):
+            query = urlencode({f"{prefix}_after": day, f"{prefix}_before": day})
+            return f"{reverse(name)}?{query}"
+
+        response = client.get(address(hidden_day))
+        control = client.get(address(control_day))
+        if found := markers_in(response):
+            problems.append(f"{address(hidden_day)} shows {', '.join(found)}")
+        if normalised(response, day_words(hidden_day)) != normalised(
+            control, day_words(control_day)
+        ):
+            problems.append(
+                f"{address(hidden_day)} answers unlike {address(control_day)}: a visitor can "
+                "tell that something hidden is dated that day"
+            )
+    first = f"{prefix}_after={days[0]}&{prefix}_before={days[0]}"
+    assert client.get(f"{reverse('opendata:api-stories')}?{first}").json()["count"] == 0
     assert not problems, report(problems)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from browse import views
 from preservation import files
 from stories import facts
+from stories.models import LinkedPost
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,11 @@ UNSEARCHABLE_COUNT = 1 if connection.vendor == "postgresql" else 0
 ALL_FILTERS = (
     "?city=florence&city=turin&country=IT&kind=music&performer=maurizio-marchini"
     "&platform=twitter&date_after=2020-03-01&date_before=2020-03-31&q=balcony&sort=title"
+)
+# The posted and captured dates: through the list's own query (EXISTS), not the facet rows.
+OTHER_DATES = (
+    "?country=IT&posted_after=2020-03-01&posted_before=2020-03-31"
+    "&captured_after=2020-03-01&captured_before=2026-12-31"
 )
 
 
@@ -79,6 +85,39 @@ def test_list_stays_within_its_query_budget(
     budget = LIST_BUDGET + (UNSEARCHABLE_COUNT if "q=" in query else 0)
     with django_assert_max_num_queries(budget):
         assert client.get(reverse("browse:list") + query).status_code == 200
+
+
+@pytest.fixture
+def posted_and_captured():
+    """Every story's post dated and captured in March 2020."""
+    LinkedPost.objects.update(posted_on=datetime.date(2020, 3, 15))
+    for post in LinkedPost.objects.all():
+        files.new_copy(
+            post,
+            kind="capture",
+            data=f"WARC/1.1 {post.pk}".encode(),
+            media_type="application/warc",
+            original_url=post.url,
+            captured_by="capture_posts",
+            captured_at=timezone.make_aware(datetime.datetime(2020, 3, 20, 12)),
+        )
+    facts.bring_up_to_date()
+
+
+def test_list_filtered_by_the_other_dates_runs_the_same_queries_at_1_and_50_stories(
+    client, monkeypatch, posted_and_captured
+):
+    url = reverse("browse:list") + OTHER_DATES
+    assert queries(client, url, 1, monkeypatch) == queries(client, url, 50, monkeypatch)
+
+
+def test_list_filtered_by_the_other_dates_stays_within_its_query_budget(
+    client, monkeypatch, django_assert_max_num_queries, posted_and_captured
+):
+    monkeypatch.setattr(views, "STORIES_PER_PAGE", 50)
+    with django_assert_max_num_queries(LIST_BUDGET):
+        response = client.get(reverse("browse:list") + OTHER_DATES)
+    assert len(response.context["stories"]) == 50
 
 
 @pytest.mark.parametrize(

@@ -311,6 +311,10 @@ class SyntheticArchive:
                 for _ in range(1 if rng.random() < 0.9 else 2)
             }
         )
+        # Three in ten stories are dated from their first post, as curators date a story
+        # no source dates (the seed's Sicily story).
+        inferred = rng.random() >= 0.7
+        note = "Date taken from the first post." if inferred else ""
         fields = {
             "title": title,
             "slug": slug,
@@ -323,7 +327,9 @@ class SyntheticArchive:
             "published_at": dump_datetime(published) if published else None,
             "created_at": dump_datetime(created),
             "updated_at": dump_datetime(max(updated, published or updated)),
-            "curator_notes": "" if rng.random() < 0.7 else "Date taken from the first post.",
+            "dates_from": "inferred" if inferred and start else "source",
+            "dates_note": note if start else "",
+            "curator_notes": note,
             "cities": sorted([[s] for s in {slug for slug, _ in cities}]),
             "regions": [[slug] for slug, _ in regions],
             "countries": [[code] for code in countries],
