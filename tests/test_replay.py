@@ -121,7 +121,12 @@ def test_the_service_worker_is_served_from_the_folder_it_replays_in(client, capt
 def test_only_the_replay_folder_may_be_framed_and_only_by_the_site(client, db, static_served):
     site = policy(client.get("/static/css/site.css"))
     assert site["frame-ancestors"] == ["'none'"]
-    for url in ["/static/replay/", "/static/replay/sw.js", "/static/replay/ui.js"]:
+    for url in [
+        "/static/replay/",
+        "/static/replay/reload.js",
+        "/static/replay/sw.js",
+        "/static/replay/ui.js",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert policy(response) == {**site, "frame-ancestors": ["'self'"]}, url
@@ -158,7 +163,7 @@ def test_the_replay_page_embeds_the_capture_and_offers_it_to_download(client, ca
     assert '<script src="/static/replay/ui.js" defer></script>' in page
     assert f'<a href="/copies/{capture.pk}/" download>Download the capture (WARC, ' in page
     assert '<time datetime="2020-03-20">20 March 2020</time>' in page
-    assert '<a href="/stories/applause/">Applause in Madrid</a>' in page
+    assert 'for the story <a href="/stories/applause/">Applause in Madrid</a>.' in page
 
 
 def test_the_replay_page_is_cacheable_and_revalidated(client, capture):
