@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install install-dev test-tools lint
+.PHONY: run test install install-dev test-tools lint replay-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,20 @@ test: install-dev test-tools
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## ReplayWeb.page's two scripts, vendored into static/replay/ (the image's build runs no npm):
+## copies ui.js, sw.js and the licence from node_modules at the version package.json pins,
+## and writes NOTICE.txt. To update: change the version in package.json, `npm install`, then
+## `make replay-assets`; tests/test_replay.py checks the copies match node_modules.
+REPLAY := node_modules/replaywebpage
+replay-assets:
+	npm install --no-audit --no-fund --silent --ignore-scripts
+	mkdir -p static/replay
+	cp $(REPLAY)/ui.js $(REPLAY)/sw.js static/replay/
+	cp $(REPLAY)/LICENSE static/replay/LICENSE.txt
+	printf '%s\n' \
+	  "ReplayWeb.page $$(node -p 'require("./$(REPLAY)/package.json").version') (npm package replaywebpage)," \
+	  "by Webrecorder Software, https://github.com/webrecorder/replayweb.page" \
+	  "Licence: AGPL-3.0-or-later; the full text is LICENSE.txt beside this file." \
+	  "ui.js and sw.js are the package's own files, unmodified; their source is the" \
+	  "package's repository at the tag of this version." > static/replay/NOTICE.txt

@@ -458,6 +458,25 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+
+def replay_static_headers(headers, path, url):
+    """WhiteNoise's hook for the headers of static files: ReplayWeb.page's folder
+    (static/replay/, docs/preservation.md) is where its service worker replays, and the
+    replay page frames it. Its files get the site's policy with one change, frames of this
+    origin may show them (frame-ancestors 'self' for 'none'): the placeholder index.html, the
+    frame's first answer before the worker has taken the folder over, must be framed for
+    ReplayWeb.page to see that and load the frame again. sw.js's own policy, the one the
+    worker runs under, stays the site's otherwise."""
+    if url.startswith(f"/{STATIC_URL.strip('/')}/replay/"):
+        from csp.utils import build_policy
+
+        headers["Content-Security-Policy"] = build_policy(replace={"frame-ancestors": [SELF]})
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = replay_static_headers
+# /static/replay/ answers with its index.html (the only static folder that has one).
+WHITENOISE_INDEX_FILE = True
+
 # No page uses a camera, a microphone, the visitor's position or any other powerful feature.
 PERMISSIONS_POLICY = {
     feature: []

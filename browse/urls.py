@@ -45,5 +45,6 @@ urlpatterns = [
     path("map/", views.map_view, name="map"),
     path("about/", views.about, name="about"),
     path("copies/<int:pk>/", copies.copy_file, name="copy"),
+    path("copies/<int:pk>/replay/", copies.copy_replay, name="copy-replay"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -8,7 +8,9 @@ import pytest
 import simple_history
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
+from preservation import files
 from tests import factories
 
 PUBLIC_PAGES = [
@@ -50,6 +52,34 @@ def test_public_pages_allow_nothing_but_their_own_origin(client, seed_like):
             assert csp[directive] == ["'self'"], (url, directive)
         for directive in ("frame-ancestors", "object-src", "base-uri"):
             assert csp[directive] == ["'none'"], (url, directive)
+
+
+def test_public_pages_frame_nothing(client, seed_like):
+    """No frame, worker or child context is allowed anywhere but on the replay page."""
+    for url, _status in PUBLIC_PAGES:
+        csp = policy(client.get(url))
+        assert not {"frame-src", "worker-src", "child-src"} & set(csp), url
+
+
+def test_the_replay_page_adds_only_frames_of_its_own_origin(client, seed_like):
+    """The story page's policy is the site's, a capture on it or not; the page that replays
+    the capture adds `frame-src 'self'` (ReplayWeb.page's frame) and nothing else."""
+    story = seed_like["florence"]
+    post = story.posts.first()
+    capture = files.new_copy(
+        post,
+        kind="capture",
+        data=b"WARC/1.1 ...",
+        media_type="application/warc",
+        original_url=post.url,
+        captured_by="capture_posts",
+        captured_at=timezone.now(),
+    )
+    story_page = client.get(story.get_absolute_url())
+    assert f"/copies/{capture.pk}/replay/" in story_page.content.decode()
+    assert story_page["Content-Security-Policy"] == client.get("/")["Content-Security-Policy"]
+    replay = policy(client.get(f"/copies/{capture.pk}/replay/"))
+    assert replay == {**policy(story_page), "frame-src": ["'self'"]}
 
 
 def test_admin_pages_have_the_same_policy(client, editor_client, seed_like):
