@@ -137,6 +137,17 @@ def env_origins(name):
     return origins
 
 
+def env_origin(name):
+    """An origin (scheme://host[:port], nothing after it) from the environment, or ""."""
+    value = os.environ.get(name, "").strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ImproperlyConfigured(f"{name} must be an origin such as https://replay.example.org")
+    return value
+
+
 def env_proxy_ssl_header(name):
     """None unless asked for; 1/true/yes/on means X-Forwarded-Proto, else the header's name."""
     raw = (os.environ.get(name) or "").strip()
@@ -236,6 +247,12 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-debug"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Page captures are replayed (ReplayWeb.page) from an origin of their own, where a captured
+# page's scripts run without the site's cookies (docs/preservation.md, "Replaying a
+# capture"): a host name of its own, pointing at this site. Empty: captures are downloads.
+REPLAY_ORIGIN = env_origin("REPLAY_ORIGIN")
+if REPLAY_ORIGIN and urlsplit(REPLAY_ORIGIN).hostname not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(urlsplit(REPLAY_ORIGIN).hostname)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -269,6 +286,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # On the replay origin, only the replay frames and the copies' files (browse/replay.py).
+    "browse.replay.ReplayOriginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Picks the language from the language cookie or Accept-Language (adding
     # `Vary: Accept-Language`); it never reads the session, so public pages stay cacheable.
@@ -303,6 +322,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "browse.replay.replay_origin",
             ],
         },
     },
@@ -462,15 +482,20 @@ CONTENT_SECURITY_POLICY = {
 def replay_static_headers(headers, path, url):
     """WhiteNoise's hook for the headers of static files: ReplayWeb.page's folder
     (static/replay/, docs/preservation.md) is where its service worker replays, and the
-    replay page frames it. Its files get the site's policy with one change, frames of this
-    origin may show them (frame-ancestors 'self' for 'none'): the placeholder index.html, the
+    replay origin's frame frames it, itself framed by the site's page. Its files get the
+    site's policy with one change, frames of this origin and the site's may show them
+    (frame-ancestors 'self' and the site's hosts for 'none'): the placeholder index.html, the
     frame's first answer before the worker has taken the folder over, must be framed for
     ReplayWeb.page to see that and load the frame again. sw.js's own policy, the one the
     worker runs under, stays the site's otherwise."""
     if url.startswith(f"/{STATIC_URL.strip('/')}/replay/"):
         from csp.utils import build_policy
 
-        headers["Content-Security-Policy"] = build_policy(replace={"frame-ancestors": [SELF]})
+        from browse.replay import site_hosts
+
+        headers["Content-Security-Policy"] = build_policy(
+            replace={"frame-ancestors": [SELF, *site_hosts()]}
+        )
 
 
 WHITENOISE_ADD_HEADERS_FUNCTION = replay_static_headers

@@ -2,10 +2,7 @@
 
 import re
 
-from csp.constants import SELF
-from csp.decorators import csp_update
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import condition, require_safe
@@ -13,7 +10,7 @@ from django.views.decorators.http import condition, require_safe
 from preservation.files import SHOWN_IN_PAGE
 from preservation.models import ArchivedCopy, copies_storage
 
-from .caching import MAX_AGE, public_page
+from .caching import MAX_AGE
 
 
 def visible_copy(pk):
@@ -65,29 +62,6 @@ def copy_file(request, pk):
     response["Accept-Ranges"] = "bytes"
     patch_cache_control(response, public=True, max_age=MAX_AGE)
     return response
-
-
-# What the replay page adds to the site's policy, and nothing more: ReplayWeb.page shows the
-# capture in a frame of this origin, whose documents its service worker (static/replay/sw.js,
-# registered from this origin, already allowed by script-src 'self') makes from the WARC.
-REPLAY_POLICY = {"frame-src": [SELF]}
-
-
-@csp_update(REPLAY_POLICY)
-@public_page
-def copy_replay(request, pk):
-    """A page capture replayed in the page by ReplayWeb.page, served from the site's own
-    static files (docs/preservation.md), with the WARC to download beside it. A 404, as for
-    a missing copy, for anything but a capture the public may see."""
-    copy = (
-        ArchivedCopy.objects.visible()
-        .filter(pk=pk, kind=ArchivedCopy.Kind.CAPTURE)
-        .select_related("post__story")
-        .first()
-    )
-    if copy is None:
-        raise Http404("No such copy.")
-    return render(request, "browse/copy_replay.html", {"copy": copy, "story": copy.post.story})
 
 
 UNSATISFIABLE = object()

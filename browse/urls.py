@@ -2,7 +2,7 @@ import datetime
 
 from django.urls import path, register_converter
 
-from browse import copies, corrections, views
+from browse import copies, corrections, replay, views
 
 
 class IsoDateConverter:
@@ -45,6 +45,7 @@ urlpatterns = [
     path("map/", views.map_view, name="map"),
     path("about/", views.about, name="about"),
     path("copies/<int:pk>/", copies.copy_file, name="copy"),
-    path("copies/<int:pk>/replay/", copies.copy_replay, name="copy-replay"),
+    path("copies/<int:pk>/replay/", replay.copy_replay, name="copy-replay"),
+    path("copies/<int:pk>/replay/frame/", replay.copy_replay_frame, name="copy-replay-frame"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -1,5 +1,6 @@
-"""A page capture replayed in the page by ReplayWeb.page, from the site's own static files
-(browse/copies.py, templates/browse/copy_replay.html, static/replay/)."""
+"""A page capture replayed in the page by ReplayWeb.page, from the site's own static files,
+on an origin of its own (browse/replay.py, templates/browse/copy_replay*.html,
+static/replay/)."""
 
 import datetime
 import json
@@ -24,6 +25,18 @@ MARKER = "Neighbours sang Bella ciao from every balcony of Via Roma"
 REPLAY = settings.BASE_DIR / "static" / "replay"
 PACKAGE = settings.BASE_DIR / "node_modules" / "replaywebpage"
 VNU = settings.BASE_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+REPLAY_HOST = "replay.testserver"
+
+
+@pytest.fixture(autouse=True)
+def replay_origin(settings):
+    """Captures are replayed from http://replay.testserver, another name of the site."""
+    settings.REPLAY_ORIGIN = f"http://{REPLAY_HOST}"
+    settings.ALLOWED_HOSTS = ["testserver", REPLAY_HOST]
+
+
+def frame_of(client, copy):
+    return client.get(f"/copies/{copy.pk}/replay/frame/", HTTP_HOST=REPLAY_HOST)
 
 
 def warc_of_a_page(url, text):
@@ -108,7 +121,7 @@ def static_served(settings):
 def test_the_service_worker_is_served_from_the_folder_it_replays_in(client, capture, static_served):
     """A service worker's scope may be its script's folder or below without a
     Service-Worker-Allowed header: the replay base is that folder."""
-    page = client.get(f"/copies/{capture.pk}/replay/").content.decode()
+    page = frame_of(client, capture).content.decode()
     assert 'replaybase="/static/replay/"' in page
     worker = client.get("/static/replay/sw.js")
     assert worker.status_code == 200
@@ -129,7 +142,9 @@ def test_only_the_replay_folder_may_be_framed_and_only_by_the_site(client, db, s
     ]:
         response = client.get(url)
         assert response.status_code == 200, url
-        assert policy(response) == {**site, "frame-ancestors": ["'self'"]}, url
+        # (the site's page frames the replay origin's, which frames this folder: every
+        # ancestor counts)
+        assert policy(response) == {**site, "frame-ancestors": ["'self'", "testserver:*"]}, url
 
 
 # The story page
@@ -156,11 +171,12 @@ def test_the_replay_page_embeds_the_capture_and_offers_it_to_download(client, ca
     assert response.status_code == 200
     page = response.content.decode()
     assert "<h1" in page and f"Capture of {ORIGINAL}</h1>" in page
+    # The replay itself is framed from the replay origin; nothing of it runs on the site's.
     assert (
-        f'<replay-web-page source="/copies/{capture.pk}/" url="{ORIGINAL}" '
-        'replaybase="/static/replay/" embed="replayonly"></replay-web-page>'
+        f'<iframe class="replay-frame" src="http://{REPLAY_HOST}/copies/{capture.pk}/replay/'
+        f'frame/" title="The capture of {ORIGINAL}, replayed"></iframe>'
     ) in page
-    assert '<script src="/static/replay/ui.js" defer></script>' in page
+    assert "ui.js" not in page and "<replay-web-page" not in page
     assert f'<a href="/copies/{capture.pk}/" download>Download the capture (WARC, ' in page
     assert '<time datetime="2020-03-20">20 March 2020</time>' in page
     assert 'for the story <a href="/stories/applause/">Applause in Madrid</a>.' in page
@@ -172,6 +188,46 @@ def test_the_replay_page_is_cacheable_and_revalidated(client, capture):
     assert "Cookie" not in response.get("Vary", "")
     again = client.get(f"/copies/{capture.pk}/replay/", headers={"if-none-match": response["ETag"]})
     assert again.status_code == 304
+
+
+def test_the_replay_origins_frame_holds_replaywebpage_and_the_warc_of_its_origin(client, capture):
+    response = frame_of(client, capture)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        f'<replay-web-page source="/copies/{capture.pk}/" url="{ORIGINAL}" '
+        'replaybase="/static/replay/" embed="replayonly"></replay-web-page>'
+    ) in page
+    assert '<script src="/static/replay/ui.js" defer></script>' in page
+    warc = client.get(f"/copies/{capture.pk}/", HTTP_HOST=REPLAY_HOST)
+    assert warc.status_code == 200
+
+
+def test_the_frame_is_only_on_the_replay_origin(client, capture):
+    assert client.get(f"/copies/{capture.pk}/replay/frame/").status_code == 404
+    # and the page that frames it only on the site's
+    assert client.get(f"/copies/{capture.pk}/replay/", HTTP_HOST=REPLAY_HOST).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/stories/applause/", "/admin/login/", "/api/stories/", "/stories/export.csv"]
+)
+def test_the_replay_origin_answers_nothing_of_the_site(client, capture, path):
+    """A replayed page's scripts run on the replay origin: no page, form, login or cookie
+    of the site is there for them."""
+    assert client.get(path).status_code in (200, 302)
+    response = client.get(path, HTTP_HOST=REPLAY_HOST)
+    assert response.status_code == 404
+    assert not response.cookies
+
+
+def test_without_a_replay_origin_a_capture_is_a_download(client, capture, settings):
+    settings.REPLAY_ORIGIN = ""
+    page = client.get("/stories/applause/").content.decode()
+    assert f'<a href="/copies/{capture.pk}/" download>' in page
+    assert "/replay/" not in page
+    assert client.get(f"/copies/{capture.pk}/replay/").status_code == 404
+    assert frame_of(client, capture).status_code == 404
 
 
 def test_a_missing_copy_has_no_replay_page(client, db):
@@ -204,9 +260,13 @@ def test_the_replay_page_and_the_story_page_are_valid_html(client, capture, tmp_
     if not VNU.exists():
         pytest.skip("vnu-jar is not installed: run `make test-tools`")
     pages = []
-    for name, url in [("replay", f"/copies/{capture.pk}/replay/"), ("story", "/stories/applause/")]:
+    for name, response in [
+        ("replay", client.get(f"/copies/{capture.pk}/replay/")),
+        ("frame", frame_of(client, capture)),
+        ("story", client.get("/stories/applause/")),
+    ]:
         path = tmp_path / f"{name}.html"
-        path.write_bytes(client.get(url).content)
+        path.write_bytes(response.content)
         pages.append(str(path))
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
@@ -234,10 +294,19 @@ class ThroughTheMiddleware:
         return self.application(environ, start_response)
 
 
+# The site and its replay origin as production has them: two host names of one site
+# (archive.test and replay.archive.test), both resolved to the live server by Chromium, and
+# treated as secure contexts as HTTPS would make them (service workers need one). A
+# different site (127.0.0.1 and localhost) would make the replay a third party, whose
+# service worker Chromium refuses.
+SITE_HOST, REPLAY_HOST_NAME = "archive.test", "replay.archive.test"
+
+
 @pytest.fixture
 def deployed(transactional_db, settings):
     """A live server that serves static files as production does (WhiteNoise, reading them
-    from the finders, as no collectstatic has run)."""
+    from the finders, as no collectstatic has run), under the site's and the replay
+    origin's host names."""
     from pytest_django.live_server_helper import LiveServer
 
     settings.WHITENOISE_USE_FINDERS = True
@@ -245,13 +314,38 @@ def deployed(transactional_db, settings):
     # site has no media), that would be every file under the current folder, static/ too.
     settings.MEDIA_URL = "/no-media/"
     settings.WHITENOISE_AUTOREFRESH = True
-    server = LiveServer("localhost", start=False)
+    server = LiveServer("127.0.0.1", start=False)
     server.thread.static_handler = ThroughTheMiddleware
     server._live_server_modified_settings.enable()
     server.start()
+    port = server.thread.port
+    server.site = f"http://{SITE_HOST}:{port}"
+    settings.REPLAY_ORIGIN = f"http://{REPLAY_HOST_NAME}:{port}"
+    settings.ALLOWED_HOSTS = [SITE_HOST, REPLAY_HOST_NAME]
     yield server
     server.stop()
     server._live_server_modified_settings.disable()
+
+
+@pytest.fixture
+def two_origins_browser(browser, deployed):
+    """A Chromium of its own that resolves the two host names to the live server."""
+    from tests.conftest import BROWSER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS
+
+    origins = f"{deployed.site},{settings.REPLAY_ORIGIN}"
+    other = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            f"--host-resolver-rules=MAP {SITE_HOST} 127.0.0.1, MAP {REPLAY_HOST_NAME} 127.0.0.1",
+            f"--unsafely-treat-insecure-origin-as-secure={origins}",
+        ],
+    )
+    context = other.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
+    yield context
+    other.close()
 
 
 # A resource the capture does not hold (the replayed page's /favicon.ico) is a 404 from
@@ -261,12 +355,12 @@ NOT_IN_THE_CAPTURE = "Failed to load resource: the server responded with a statu
 
 
 @pytest.fixture
-def watched(new_context):
+def watched(two_origins_browser):
     """A page whose console errors (CSP violations among them, in every frame), uncaught
     script errors and requests are collected: `page.problems`, `page.requested`."""
     from tests.test_csp_browser import REPORT_VIOLATIONS
 
-    context = new_context(viewport={"width": 1280, "height": 900})
+    context = two_origins_browser
     context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
     page.problems = []
@@ -291,18 +385,27 @@ def test_the_capture_is_replayed_in_the_page_under_the_policy(deployed, watched,
 
     story = factories.story("Applause in Madrid", slug="applause")
     capture = new_copy(factories.post(story, url=ORIGINAL, handle="someone"))
-    response = watched.goto(f"{deployed.url}/copies/{capture.pk}/replay/")
+    replay_origin = settings.REPLAY_ORIGIN
+    response = watched.goto(f"{deployed.site}/copies/{capture.pk}/replay/")
     assert response.status == 200
-    assert "frame-src 'self'" in response.headers["content-security-policy"]
+    assert f"frame-src {replay_origin}" in response.headers["content-security-policy"]
 
-    # ReplayWeb.page's frame (its app, which the service worker serves) holds the frame of
-    # the replayed page, made from the WARC.
-    app = watched.frame_locator("replay-web-page iframe")
+    # The site's page frames the replay origin's, whose ReplayWeb.page frame (its app, which
+    # the service worker serves) holds the frame of the replayed page, made from the WARC.
+    elsewhere = watched.frame_locator("iframe.replay-frame")
+    app = elsewhere.frame_locator("replay-web-page iframe")
     replayed = app.frame_locator("iframe").first
     expect(replayed.locator("body")).to_contain_text(MARKER)
     watched.screenshot(path=artifacts_dir / "replay.png", full_page=True)
     assert watched.problems == []
     assert axe_violations(watched) == []
-    # Everything came from the site: the scripts, the WARC, the replay.
-    assert [url for url in watched.requested if not url.startswith(deployed.url)] == []
-    assert f"{deployed.url}/copies/{capture.pk}/" in watched.requested
+    # Everything came from the site or its replay origin: the scripts, the WARC, the replay;
+    # the WARC and the replay from the replay origin only, and the replayed page ran there.
+    origins = (deployed.site, replay_origin)
+    assert [url for url in watched.requested if not url.startswith(origins)] == []
+    assert f"{replay_origin}/copies/{capture.pk}/" in watched.requested
+    assert f"{deployed.site}/copies/{capture.pk}/" not in watched.requested
+    on_the_site = f"{deployed.site}/static/replay/"
+    assert not [url for url in watched.requested if url.startswith(on_the_site)]
+    frames = [frame.url for frame in watched.frames]
+    assert any(url.startswith(f"{replay_origin}/static/replay/w/") for url in frames)

@@ -61,9 +61,13 @@ def test_public_pages_frame_nothing(client, seed_like):
         assert not {"frame-src", "worker-src", "child-src"} & set(csp), url
 
 
-def test_the_replay_page_adds_only_frames_of_its_own_origin(client, seed_like):
+def test_the_replay_page_adds_only_frames_of_the_replay_origin(client, seed_like, settings):
     """The story page's policy is the site's, a capture on it or not; the page that replays
-    the capture adds `frame-src 'self'` (ReplayWeb.page's frame) and nothing else."""
+    the capture adds `frame-src` of the replay origin (browse/replay.py) and nothing else;
+    the frame there adds its own origin's frames (ReplayWeb.page's) and names the site as
+    the one page that may frame it."""
+    settings.REPLAY_ORIGIN = "http://replay.testserver"
+    settings.ALLOWED_HOSTS = ["testserver", "replay.testserver", ".example.org"]
     story = seed_like["florence"]
     post = story.posts.first()
     capture = files.new_copy(
@@ -79,7 +83,14 @@ def test_the_replay_page_adds_only_frames_of_its_own_origin(client, seed_like):
     assert f"/copies/{capture.pk}/replay/" in story_page.content.decode()
     assert story_page["Content-Security-Policy"] == client.get("/")["Content-Security-Policy"]
     replay = policy(client.get(f"/copies/{capture.pk}/replay/"))
-    assert replay == {**policy(story_page), "frame-src": ["'self'"]}
+    assert replay == {**policy(story_page), "frame-src": ["http://replay.testserver"]}
+    frame = client.get(f"/copies/{capture.pk}/replay/frame/", HTTP_HOST="replay.testserver")
+    assert policy(frame) == {
+        **policy(story_page),
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["testserver:*", "*.example.org:*"],
+    }
+    assert "X-Frame-Options" not in frame
 
 
 def test_admin_pages_have_the_same_policy(client, editor_client, seed_like):

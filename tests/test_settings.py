@@ -88,6 +88,26 @@ def test_allowed_hosts_are_read_comma_separated():
     assert hosts == "['archive.example', 'www.archive.example']"
 
 
+def test_the_replay_origin_is_off_unless_set_and_its_host_is_allowed():
+    assert setting("REPLAY_ORIGIN", DJANGO_SECRET_KEY="x") == ""
+    env = {
+        "DJANGO_SECRET_KEY": "x",
+        "DJANGO_ALLOWED_HOSTS": "archive.example",
+        "REPLAY_ORIGIN": "https://replay.archive.example/",
+    }
+    assert setting("REPLAY_ORIGIN", **env) == "https://replay.archive.example"
+    assert setting("ALLOWED_HOSTS", **env) == "['archive.example', 'replay.archive.example']"
+
+
+@pytest.mark.parametrize(
+    "value", ["replay.archive.example", "ftp://replay.example", "https://replay.example/w/"]
+)
+def test_a_replay_origin_that_is_not_an_origin_names_the_variable(value):
+    result = start(DJANGO_SECRET_KEY="x", REPLAY_ORIGIN=value)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: REPLAY_ORIGIN must be an origin" in result.stderr
+
+
 POSTGRES_URL = "postgres://archive:secret@db.example:5432/archive"
 
 
