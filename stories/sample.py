@@ -52,7 +52,13 @@ def _query_bucket(of):
     if connection.vendor == "postgresql":
         return _bucket(of)
     # (`%%`: Django reads the SQL as a format string, with the query's parameters.)
-    return f"(({of} %% {BUCKETS}) * {MULTIPLIER}) %% {BUCKETS}"
+    return sqlite_bucket(of).replace("%", "%%")
+
+
+def sqlite_bucket(of):
+    """The hash bucket of the story id in column `of`, in SQL (SQLite), as written in a
+    statement that takes no parameters."""
+    return f"(({of} % {BUCKETS}) * {MULTIPLIER}) % {BUCKETS}"
 
 
 # The facet rows of the stories in the sample (published ones only: only they have rows),
@@ -88,6 +94,11 @@ def bucket(of=STORY_ID):
     return RawSQL(_query_bucket(of), [], output_field=IntegerField())
 
 
+def bucket_of(story_id):
+    """A story's hash bucket (Python, for tests and the benchmark)."""
+    return story_id % BUCKETS * MULTIPLIER % BUCKETS
+
+
 def contains(story_id, below=SHARE):
     """Whether a story id is in the sample (Python, for tests and the benchmark)."""
-    return story_id % BUCKETS * MULTIPLIER % BUCKETS < below
+    return bucket_of(story_id) < below

@@ -151,8 +151,13 @@ def sampled_by(monkeypatch, condition):
     def in_sample(below=None, of=sample.STORY_ID):
         return RawSQL(condition.format(id=of), [], output_field=BooleanField())
 
+    def ratio(self, bound):  # (the real one reads the real sample's totals)
+        published = Story.objects.published().filter(in_sample(below=bound))
+        return self.total / max(1, published.count())
+
     monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 0)
     monkeypatch.setattr(facets, "in_sample", in_sample)
+    monkeypatch.setattr(facets.Sample, "ratio", ratio)
     # Words through the list's own query on PostgreSQL too: a word's rows in the word tables
     # are sampled by the real sample (tests/test_search_words.py and the test below).
     monkeypatch.setattr(search, "single_lexeme", lambda words: None)
@@ -326,3 +331,23 @@ def test_a_few_stories_facets_counted_at_once_are_those_counted_one_by_one(
         ]
     counted = [q for q in queries.captured_queries if 'COUNT(*) AS "n"' in q["sql"]]
     assert len(counted) <= 3  # (one a selection: at most the list's, and two others')
+
+
+def test_the_scale_of_an_estimate_is_read_from_the_sample_facets_totals():
+    """Sample.ratio: published stories per published story in the buckets below a bound,
+    from the `sample` facet's totals, as counting the sample's stories says; a withdrawn
+    story leaves them at once."""
+    ids = [pk for pk in range(1, 200_000) if sample.contains(pk)][:12]
+    stories = [factories.story(f"Balcony aria {pk}", id=pk) for pk in ids]
+    for pk in range(1, 31):  # not in the sample
+        if not sample.contains(pk):
+            factories.story(f"Street concert {pk}", id=pk)
+    stories[0].status = Story.Status.WITHDRAWN
+    stories[0].save()
+    facts.bring_up_to_date()
+    total = Story.objects.published().count()
+    buckets = sorted(sample.bucket_of(pk) for pk in ids[1:])
+    for bound in (buckets[0] + 1, buckets[5], buckets[-1] + 1, sample.SHARE):
+        found = Story.objects.published().filter(sample.in_sample(below=bound)).count()
+        assert found == sum(bucket < bound for bucket in buckets)
+        assert facets.Sample(total).ratio(bound) == total / max(1, found)
