@@ -415,11 +415,7 @@ class MappedCity:
 def mapped_cities(counted):
     """MappedCity rows of `counted` ([(key, count)]), ordered by country and name."""
     numbers = {int(key): n for key, n in counted}
-    cities = City.objects.filter(pk__in=numbers)
-    if connection.vendor == "postgresql":  # (one array, not 2,000 parameters to quote)
-        in_ids = RawSQL('"stories_city"."id" = ANY(%s)', [list(numbers)], BooleanField())
-        cities = City.objects.filter(in_ids)
-    rows = cities.order_by("country__name", "name").values_list(
+    rows = with_pks(City, numbers).order_by("country__name", "name").values_list(
         "pk", "name", "slug", "latitude", "longitude", "country__name"
     )
     countries = {}
@@ -431,8 +427,19 @@ def mapped_cities(counted):
     ]
 
 
+def with_pks(model, pks):
+    """The rows of `model` whose ids are among `pks` (up to thousands): on PostgreSQL as
+    one array, not a parameter each, which psycopg quoted and split in Python (2,000 of
+    them: 10 ms; 500 cities' and 500 performers' names, 3 ms a page)."""
+    pks = list(pks)
+    if connection.vendor == "postgresql":
+        column = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
+        return model.objects.filter(RawSQL(f"{column} = ANY(%s)", [pks], BooleanField()))
+    return model.objects.filter(pk__in=pks)
+
+
 def _by_pk(model, keys, *fields):
-    found = model.objects.filter(pk__in=[int(key) for key in keys]).values_list("pk", *fields)
+    found = with_pks(model, [int(key) for key in keys]).values_list("pk", *fields)
     return {str(pk): rest for pk, *rest in found}
 
 
