@@ -76,6 +76,14 @@ FACET_INDEXES = {
         "CREATE INDEX stories_storyfacet_sample_story ON stories_storyfacet "
         f"(story_id, facet, key) WHERE {IN_FACET_SAMPLE}"
     ),
+    # The sample's share of facts.FACET_INDEXES' "ending" index (migration 0024): a wide
+    # key's rows from a day on. Without it the planner read the full "ending" index for a
+    # sample of a date range (the sample of every story from 9 March 2021: 34 ms; 1 ms).
+    "stories_storyfacet_sample_ending": (
+        "CREATE INDEX stories_storyfacet_sample_ending ON stories_storyfacet "
+        "(facet, key, end_date, start_date, kind, story_id) "
+        f"WHERE facet IN ('story', 'country', 'platform') AND {IN_FACET_SAMPLE}"
+    ),
 }
 
 
