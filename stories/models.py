@@ -455,6 +455,16 @@ def _any_exists(querysets):
 NEVER_PUBLISHED = Q(published_at__isnull=True)
 
 
+def listing_prefetches():
+    """The prefetches of StoryQuerySet.for_listing(), for prefetch_related_objects()."""
+    return (
+        Prefetch("cities", queryset=City.objects.select_related("country")),
+        "regions",
+        "countries",
+        "performers",
+    )
+
+
 class StoryQuerySet(models.QuerySet):
     """The query vocabulary: every page, export, feed and admin list says it with these."""
 
@@ -526,12 +536,7 @@ class StoryQuerySet(models.QuerySet):
 
     def for_listing(self):
         """What a story card shows (places, performers), without a query per story."""
-        return self.prefetch_related(
-            Prefetch("cities", queryset=City.objects.select_related("country")),
-            "regions",
-            "countries",
-            "performers",
-        )
+        return self.prefetch_related(*listing_prefetches())
 
     def citing(self, sources):
         """Stories citing any of `sources` (instances, ids or a queryset)."""
