@@ -225,7 +225,7 @@ def test_a_story_page_reads_its_related_stories_places_with_its_own(
     for number in range(8):
         factories.story(f"Chorus {number}", day=datetime.date(2020, 3, 14), cities=[florence])
     facts.bring_up_to_date()  # (as an earlier request would have)
-    with django_assert_max_num_queries(15):  # 19 when they came in a round of their own
+    with django_assert_max_num_queries(15):  # 18 when they came in a round of their own
         page = client.get(story.get_absolute_url())
     assert page.status_code == 200
     related = page.context["related"]
