@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from preservation.models import ArchivedCopy
 from stories import facts, search
-from stories.models import City, Country, LinkedPost, Performer, Story
+from stories.models import City, Country, LinkedPost, Performer, Story, StoryFacet
 
 # The orders a visitor may ask for (`sort`); none given: best match first when words are
 # given, newest event first otherwise.
@@ -205,7 +205,12 @@ class StoryFilter(django_filters.FilterSet):
         return queryset.in_cities(cities)
 
     def filter_country(self, queryset, _name, country):
-        return queryset.in_countries([country])
+        # The country's facet rows (stories/facts.py: a row per published story in it,
+        # through a city, a region or the country itself, as `in_countries()`), up to date
+        # since the totals checked the country (checked_filters): one index range, where
+        # three EXISTS a story took 134 ms beside a word at 100,000 stories on SQLite (23).
+        rows = StoryFacet.objects.filter(facet="country", key=str(country.pk))
+        return queryset.filter(pk__in=rows.values("story_id"))
 
     def filter_performer(self, queryset, _name, performer):
         return queryset.by_performers([performer])

@@ -10,7 +10,17 @@ from django import forms
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import CharField, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Cast, Substr, Upper
 from django.http import FileResponse, Http404
 from django.shortcuts import render
@@ -34,6 +44,7 @@ from stories.models import (
     Region,
     Story,
     StoryFacet,
+    listing_prefetches,
 )
 
 STORIES_PER_PAGE = 20
@@ -230,18 +241,25 @@ def about(request):
 
 @public_page
 def story_detail(request, slug):
-    story = story_page(Story.objects.published()).filter(slug=slug).first()
+    story = Story.objects.published().filter(slug=slug).first()
     if story is None:
         return unpublished_story(request, slug)
-    return render(
-        request, "browse/story_detail.html", {"story": story, "related": related_to(story)}
-    )
+    related = related_to(story)
+    # The places and performers of the story and of its related stories in one round of
+    # queries, not one each (four queries and 5 ms of a 30-ms page at a million stories).
+    prefetch_related_objects([story, *related], *listing_prefetches())
+    prefetch_related_objects([story], *story_page_prefetches())
+    return render(request, "browse/story_detail.html", {"story": story, "related": related})
 
 
 def story_page(queryset):
-    return queryset.for_listing().prefetch_related(
-        Prefetch("posts", queryset=posts_with_copies()), "sources"
-    )
+    return queryset.for_listing().prefetch_related(*story_page_prefetches())
+
+
+def story_page_prefetches():
+    """What a story's page shows beyond its card: its posts with their copies, its
+    sources."""
+    return (Prefetch("posts", queryset=posts_with_copies()), "sources")
 
 
 def posts_with_copies():
@@ -291,7 +309,7 @@ def related_to(story):
     published story (seconds with a million)."""
     others = Story.objects.published().exclude(pk=story.pk)
     candidates = []
-    cities = [str(city.pk) for city in story.cities.all()]
+    cities = [str(pk) for pk in story.cities.values_list("pk", flat=True)]
     if cities:
         # The cities' stories from the facet rows: an EXISTS per story read tens of
         # thousands of stories to find six in a small city.
@@ -309,7 +327,7 @@ def related_to(story):
     if not nearest:
         return []
     chosen = Story.objects.filter(pk__in=[row[-1] for row in nearest])
-    return list(chosen.newest_first().for_listing())
+    return list(chosen.newest_first())
 
 
 ORDER = ("start_date", "title", "pk")

@@ -11,7 +11,10 @@ under, so a count is one index range:
   `country` (once per country, through a city, a region or the country itself: the paths of
   `story_country_paths()`), `region` (once per region, named by the story or holding one of
   its cities), `city`, `performer` (keys: the row's id as text), `platform` (once per
-  platform its posts are on) and `unmapped` (no city of the story is on the map).
+  platform its posts are on), `unmapped` (no city of the story is on the map) and `sample`
+  (the stories of the fixed sample of stories/sample.py, keyed by their hash bucket, "0" to
+  "1310": its totals say how many published stories each bucket holds, so an estimate's
+  scale is a sum of a few hundred small rows, not a count of 14,000 stories at a million).
 - `stories_facettotal` (FacetTotal): the sum of the weights per (facet, key) over every
   published story; a key whose total falls to zero is removed, so the totals name exactly
   the visible cities, countries, performers and days.
@@ -45,6 +48,7 @@ import datetime
 from collections import Counter
 
 from django.db import connection, transaction
+from django.db.models import BooleanField, F, Func
 
 from stories import sample
 from stories.models import POST_HIDDEN_COLUMNS, shown_post
@@ -68,6 +72,14 @@ FACET_INDEXES = {
     # A selection (one city, country, performer or platform, a kind, a date range) as an
     # index range, its story ids read from the index alone.
     "stories_storyfacet_select": "(facet, key, kind, start_date, end_date, story_id, weight)",
+    # The same for a wide key (SPAN_FACETS) and a date range whose end is what narrows it
+    # ("from 6 June 2021", up to the last day): the stories still under way from that day
+    # on, read from where their end dates pass it. The index above reads every row of the
+    # key for that (a year of every story: 80 ms at a million, against 1.4).
+    "stories_storyfacet_ending": (
+        "(facet, key, end_date, start_date, kind, story_id) "
+        f"WHERE facet IN ({', '.join(repr(facet) for facet in SPAN_FACETS)})"
+    ),
 }
 MAX_DAYS = 3660  # days counted per story, as the timeline draws them (browse/timeline.py)
 CHUNK = 500  # stories recomputed per statement
@@ -85,6 +97,7 @@ FACETS = (
     "performer",
     "platform",
     "unmapped",
+    "sample",
 )
 
 COLUMNS = "story_id, facet, key, weight, start_date, end_date, kind"
@@ -168,6 +181,11 @@ def row_selects(vendor, where):
         f"SELECT {_row('unmapped', EMPTY)} FROM {STORY_TABLE} s WHERE {published} AND NOT EXISTS "
         "(SELECT 1 FROM stories_story_cities l JOIN stories_city c ON c.id = l.city_id "
         "WHERE l.story_id = s.id AND c.latitude IS NOT NULL)"
+    )
+    bucket = sample.bucket_sql("s.id") if vendor == "postgresql" else sample.sqlite_bucket("s.id")
+    yield (
+        f"SELECT {_row('sample', text(bucket))} FROM {STORY_TABLE} s "
+        f"WHERE {published} AND {bucket} < {sample.SHARE}"
     )
 
 
@@ -355,6 +373,25 @@ def create_indexes_sql():
 
 
 # Reading
+
+
+class AnyKind(Func):
+    """True of a facet row of any kind some published story has (the `kind` facet's keys):
+    a selection that leaves the kind open says it so that the selection index, (facet, key,
+    kind, start_date, ...), reads a date range once per kind rather than every row of the
+    key. A country's stories on its last day (PostgreSQL 15, which has no skip scan: 27 ms,
+    150,000 index entries read for 44 rows; with it, 0.3 ms). Exact: every row's kind is
+    among those keys."""
+
+    template = f"%(expressions)s = ANY(ARRAY(SELECT key FROM {TOTAL_TABLE} WHERE facet = 'kind'))"
+    output_field = BooleanField()
+
+    def __init__(self, **extra):
+        super().__init__(F("kind"), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = f"%(expressions)s IN (SELECT key FROM {TOTAL_TABLE} WHERE facet = 'kind')"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 def total(facet, key=""):

@@ -455,6 +455,16 @@ def _any_exists(querysets):
 NEVER_PUBLISHED = Q(published_at__isnull=True)
 
 
+def listing_prefetches():
+    """The prefetches of StoryQuerySet.for_listing(), for prefetch_related_objects()."""
+    return (
+        Prefetch("cities", queryset=City.objects.select_related("country")),
+        "regions",
+        "countries",
+        "performers",
+    )
+
+
 class StoryQuerySet(models.QuerySet):
     """The query vocabulary: every page, export, feed and admin list says it with these."""
 
@@ -526,12 +536,7 @@ class StoryQuerySet(models.QuerySet):
 
     def for_listing(self):
         """What a story card shows (places, performers), without a query per story."""
-        return self.prefetch_related(
-            Prefetch("cities", queryset=City.objects.select_related("country")),
-            "regions",
-            "countries",
-            "performers",
-        )
+        return self.prefetch_related(*listing_prefetches())
 
     def citing(self, sources):
         """Stories citing any of `sources` (instances, ids or a queryset)."""
@@ -1099,6 +1104,11 @@ class StoryFacet(models.Model):
             models.Index(
                 fields=["facet", "key", "kind", "start_date", "end_date", "story_id", "weight"],
                 name="stories_storyfacet_select",
+            ),
+            models.Index(  # (facts.FACET_INDEXES says why)
+                fields=["facet", "key", "end_date", "start_date", "kind", "story_id"],
+                condition=models.Q(facet__in=["story", "country", "platform"]),
+                name="stories_storyfacet_ending",
             ),
         ]
 

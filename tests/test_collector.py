@@ -10,6 +10,7 @@ import gc, io, os, sys
 os.environ.setdefault("DJANGO_DEBUG", "1")
 from archive.wsgi import application
 assert gc.get_freeze_count() == 0, "frozen before any request"
+assert gc.get_threshold()[2] == 10, "full passes spaced out before any request"
 environ = {
     "REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "SERVER_NAME": "localhost",
     "SERVER_PORT": "80", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http",
@@ -22,7 +23,7 @@ first = gc.get_freeze_count()
 body = application(environ, lambda status, headers: statuses.append(status))
 b"".join(body)
 body.close()
-print(statuses[0], first, gc.get_freeze_count())
+print(statuses[0], gc.get_threshold()[2], first, gc.get_freeze_count())
 """
 
 
@@ -41,8 +42,9 @@ def test_the_first_request_freezes_what_is_alive_and_later_ones_do_not(tmp_path)
             "DJANGO_ALLOWED_HOSTS": "localhost",
         },
     )
-    status, *_, first, second = result.stdout.split()
+    status, *_, full_pass_every, first, second = result.stdout.split()
     assert status == "200"
+    assert int(full_pass_every) == 100  # a full pass once every 100 middle ones, not 10
     assert int(first) > 10_000  # the modules, settings, URL patterns, ...
     # Once only: no second freeze adds the second request's objects (frozen objects freed
     # since leave the count).

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
-from stories import facts
+from stories import facts, sample
 from stories.models import (
     City,
     Country,
@@ -56,6 +56,8 @@ def slow_totals():
             totals["region", str(region)] += 1
         for performer in story.performers.all():
             totals["performer", str(performer.pk)] += 1
+        if sample.contains(story.pk):
+            totals["sample", str(sample.bucket_of(story.pk))] += 1
     for country in Country.objects.all():
         n = published.in_countries([country]).count()
         if n:

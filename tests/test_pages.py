@@ -327,6 +327,36 @@ def test_map_highlights_a_country_by_its_alpha_2_code():
     assert highlighted == {"United States of America", "Bosnia and Herz."}
 
 
+def test_a_map_of_the_world_draws_natural_earths_coarser_outlines(monkeypatch):
+    """A view of the world or a continent is drawn from the 1:110m outlines, whose points
+    the drawing can still tell apart, at a fraction of the weight of the 1:50m ones; a
+    region keeps the 1:50m outlines."""
+    italy = Country(code="IT", name="Italy")
+    florence = City(
+        pk=1, name="Florence", country=italy, slug="florence", latitude=43.8, longitude=11.3
+    )
+    palermo = City(
+        pk=2, name="Palermo", country=italy, slug="palermo", latitude=38.1, longitude=13.4
+    )
+
+    def weight(drawing):
+        return sum(len(country["path"]) for country in drawing["countries"])
+
+    world, region = maps.draw([], ["IT"]), maps.draw([(florence, 1), (palermo, 1)], ["IT"])
+    monkeypatch.setattr(maps, "COARSE_ABOVE", float("inf"))  # 1:50m whatever the view
+    maps.outlines.cache_clear()
+    fine_world, fine_region = (
+        maps.draw([], ["IT"]),
+        maps.draw([(florence, 1), (palermo, 1)], ["IT"]),
+    )
+    maps.outlines.cache_clear()
+    assert weight(world) < weight(fine_world) / 2
+    assert region["countries"] == fine_region["countries"]
+    for drawing in (world, region):
+        highlighted = {country["name"] for country in drawing["countries"] if country["has"]}
+        assert highlighted == {"Italy"}
+
+
 def test_map_loads_no_tiles_scripts_or_fonts(client, seed_like):
     html = get(client, reverse("browse:map"))
     for tag in ("<script", "<img", "<image", "<iframe", "@font-face", 'src="http'):

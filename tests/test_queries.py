@@ -213,3 +213,21 @@ def test_repeated_request_reads_only_the_revision_and_renders_nothing(client, mo
     assert repeated.templates == []  # served whole from the cache
     assert repeated.content == first.content
     assert repeated["ETag"] == first["ETag"]
+
+
+def test_a_story_page_reads_its_related_stories_places_with_its_own(
+    client, django_assert_max_num_queries
+):
+    """The related stories' places and performers come in the same round of queries as the
+    story's own: not four more queries for them."""
+    florence = factories.city("Florence")
+    story = factories.story("Aria", day=datetime.date(2020, 3, 14), cities=[florence])
+    for number in range(8):
+        factories.story(f"Chorus {number}", day=datetime.date(2020, 3, 14), cities=[florence])
+    facts.bring_up_to_date()  # (as an earlier request would have)
+    with django_assert_max_num_queries(15):  # 18 when they came in a round of their own
+        page = client.get(story.get_absolute_url())
+    assert page.status_code == 200
+    related = page.context["related"]
+    assert len(related) == 6
+    assert all(other.cities.all()[0].country.name for other in related)  # (prefetched)

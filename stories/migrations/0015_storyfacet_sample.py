@@ -8,16 +8,18 @@ from django.db import migrations
 
 from stories.sample import FACET_INDEXES
 
+INDEXES = ("stories_storyfacet_sample", "stories_storyfacet_sample_story")  # (0024 adds one)
+
 
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        for statement in FACET_INDEXES.values():
-            schema_editor.execute(statement)
+        for name in INDEXES:
+            schema_editor.execute(FACET_INDEXES[name])
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        for name in FACET_INDEXES:
+        for name in INDEXES:
             schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
