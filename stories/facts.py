@@ -425,6 +425,26 @@ def spanned(facet, key, kind=None, after=None, before=None):
         return int(cursor.fetchone()[0])  # (PostgreSQL sums bigints as numeric)
 
 
+def started_by_month(facet, key, kind=None):
+    """{"YYYY-MM": how many published stories under (facet, key), of `kind` if given, start
+    in that month}: the month facet's counts over them, exact, from the key's spans (a row a
+    day), where counting a country's month rows read tens of thousands of them, or a sample
+    of them and its facet rows (7 ms at a million)."""
+    if facet not in SPAN_FACETS:
+        raise ValueError(f"no spans are kept of {facet!r}")
+    where, params = "facet = %s AND key = %s AND starts > 0", [facet, key]
+    if kind:
+        where, params = where + " AND kind = %s", [*params, kind]
+    months = Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT day, SUM(starts) FROM {SPAN_TABLE} WHERE {where} GROUP BY day", params
+        )
+        for day, starts in cursor.fetchall():
+            months[str(day)[:7]] += int(starts)  # (a date, or SQLite's text of one)
+    return dict(months)
+
+
 def newest_start(facet, key, reach, kind=None, before=None):
     """The latest day on or after which at least `reach` published stories under (facet,
     key), of `kind` if given, start, none of them after `before`; None if fewer start by

@@ -417,3 +417,74 @@ def test_a_selection_by_dates_keeps_the_same_stories_with_the_kind_open_or_set(c
         expected = expected.filter(kind=kind)
     assert chosen == sorted(expected.values_list("pk", flat=True))
     assert chosen
+
+
+@pytest.mark.postgres
+def test_a_broad_selections_sample_is_the_first_rows_of_its_bucket_ordered_index():
+    """Every story in a year: its sample is the first 2,001 rows in bucket order that pass
+    the dates, read in that order from the sample's own index by key and bucket, not the
+    whole range sorted (13,000 rows at a million stories: 16 ms; 1.2 ms). At 4,000 stories
+    sorting the sample's 80 rows costs the planner less, so sorting is priced out here: the
+    index must say the bucket as the query does for the planner to read the order from it."""
+    dated_archive_of(4000)
+    filterset = filter_stories(QueryDict("date_after=2020-01-01&date_before=2031-12-31"))
+    assert filterset.is_valid()
+    chosen = facets.selection(filterset)
+    of = sample.FACET_STORY_ID
+    sampled = (
+        chosen.ids.filter(sample.in_sample(of=of))
+        .values_list("story_id", sample.bucket(of=of))
+        .order_by(sample.bucket(of=of).asc(), "story_id")[: facets.SAMPLED_AT_MOST + 1]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+    explained = plan(sampled)
+    assert "stories_storyfacet_sample_bucket" in explained
+    assert not re.search(r"\bSort\b", explained)
+    rows = list(sampled)
+    assert rows == sorted(rows, key=lambda row: (row[1], row[0]))
+    assert [bucket for _, bucket in rows] == [sample.bucket_of(pk) for pk, _ in rows]
+
+
+@pytest.mark.parametrize("filters", ["country=IT", "country=IT&kind=music", "kind=music"])
+def test_the_month_facet_over_one_wide_key_is_counted_exactly_from_its_spans(
+    client, monkeypatch, filters
+):
+    """A country's months (or a kind's, or both) come from the spans, exact, while the
+    other facets over a selection as wide are estimated on the sample: the months never
+    say "about", and a story withdrawn is gone from them on the next request."""
+    florence, madrid = factories.city("Florence"), factories.city("Madrid", country_code="ES")
+    days = [datetime.date(2020, 3, 9), datetime.date(2020, 3, 30), datetime.date(2020, 4, 2)]
+    for number in range(1, 10):
+        factories.story(
+            f"Aria {number}",
+            id=number,
+            kind=["music", "applause"][number % 2],
+            cities=[florence],
+            day=days[number % 3],
+        )
+    factories.story("Aria in Madrid", id=10, kind="music", cities=[madrid], day=days[0])
+    factories.story("Draft aria", status="draft", kind="music", cities=[florence], day=days[0])
+    sampled_by(monkeypatch, "MOD({id}, 2) = 0")
+
+    def expected():
+        stories = Story.objects.published().filter(cities__country__code="IT")
+        if "kind=music" in filters:
+            stories = stories.filter(kind="music")
+        if "country" not in filters:
+            stories = Story.objects.published().filter(kind="music")
+        months = sorted({story.start_date.strftime("%Y-%m") for story in stories})
+        count = {m: sum(s.start_date.strftime("%Y-%m") == m for s in stories) for m in months}
+        return [(month, count[month]) for month in months]
+
+    page = client.get(f"/stories/?{filters}")
+    assert page.status_code == 200
+    month = page.context["by_name"]["month"]
+    assert not month.estimated
+    assert [(value.key, value.count) for value in month.values] == expected()
+    assert page.context["by_name"]["city"].estimated or "country" not in filters
+    assert "about" not in "".join(value.count_text for value in month.values)
+
+    Story.objects.filter(pk=4).update(status=Story.Status.WITHDRAWN)  # (music, 9 March)
+    month = client.get(f"/stories/?{filters}").context["by_name"]["month"]
+    assert [(value.key, value.count) for value in month.values] == expected()
