@@ -299,8 +299,9 @@ def test_a_facet_with_room_for_every_value_shows_each():
 def test_a_few_stories_facets_counted_at_once_are_those_counted_one_by_one(
     client, monkeypatch, url
 ):
-    """When the sample says a selection is small, its stories are read once and every
-    facet counted over them in one query: the same values and counts, exact."""
+    """When the list's total, or else the sample, says a selection is small, its stories
+    are read once and every facet counted over them in one query: the same values and
+    counts, exact."""
     florence, turin = factories.city("Florence"), factories.city("Turin")
     madrid = factories.city("Madrid", country_code="ES")
     ids = iter(n for n in range(1000, 2000) if not sample.contains(n))
@@ -320,8 +321,11 @@ def test_a_few_stories_facets_counted_at_once_are_those_counted_one_by_one(
         day=datetime.date(2020, 4, 2),
     )
     factories.story("Balcony aria in Madrid", id=next(ids), cities=[madrid], kind="music")
-    one_by_one = client.get(url).context["by_name"]  # (too few stories for a sample)
-    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 1)  # a sample, which holds none of them
+    page = client.get(url)  # (too few stories for a sample)
+    one_by_one = page.context["by_name"]
+    # A sample (the archive's 8 stories are more), which holds none of them: the list's
+    # total is small enough, and the sample says the other selections are.
+    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", page.context["page"].paginator.count)
     with CaptureQueriesContext(connection) as queries:
         at_once = client.get(url + "&sort=title").context["by_name"]
     assert [n for n, facet in at_once.items() if facet.estimated] == []
@@ -488,3 +492,24 @@ def test_the_month_facet_over_one_wide_key_is_counted_exactly_from_its_spans(
     Story.objects.filter(pk=4).update(status=Story.Status.WITHDRAWN)  # (music, 9 March)
     month = client.get(f"/stories/?{filters}").context["by_name"]["month"]
     assert [(value.key, value.count) for value in month.values] == expected()
+
+
+def test_a_selection_the_list_says_is_wide_stays_estimated_whatever_the_sample_says(
+    client, monkeypatch
+):
+    """Six music stories, one of them in a sample of a quarter of the stories: the sample
+    puts them at four, the list's total says six. With counts exact up to five, the facets
+    over them are estimated, as six says, not read and counted one by one."""
+    florence = factories.city("Florence")
+    for number in range(1, 13):
+        kind = "music" if number <= 6 else "applause"
+        factories.story(f"Aria {number}", id=number, kind=kind, cities=[florence])
+    sampled_by(monkeypatch, "MOD({id}, 4) = 0")
+    monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 5)
+    page = client.get("/stories/?kind=music")
+    assert "<strong>6 stories</strong>" in page.text
+    city = page.context["by_name"]["city"]
+    assert city.estimated
+    assert [(value.label, value.count_text) for value in city.values] == [
+        ("Florence, IT", "about 4")
+    ]
