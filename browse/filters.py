@@ -264,6 +264,14 @@ class StoryFilter(django_filters.FilterSet):
         counts."""
         return self.filter_queryset(self.queryset.all(), leave_out=(*names, "sort"))
 
+    def once(self, key, compute):
+        """compute(), called once for these filters (one request's) under `key`: what two
+        parts of a page read alike (a word's stories, for the list and its facets)."""
+        done = self.__dict__.setdefault("_once", {})
+        if key not in done:
+            done[key] = compute()
+        return done[key]
+
     @property
     def active(self):
         """The cleaned values of the filters in use, by name (the order is not a filter)."""

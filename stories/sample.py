@@ -84,6 +84,16 @@ FACET_INDEXES = {
         "(facet, key, end_date, start_date, kind, story_id) "
         f"WHERE facet IN ('story', 'country', 'platform') AND {IN_FACET_SAMPLE}"
     ),
+    # A key's rows of the sample in the order a sample is taken, lowest bucket first
+    # (browse/facets.py, Sample.sampled), with the columns a selection filters on: the
+    # first 2,000 of a broad selection are the first index entries that pass, where the
+    # planner otherwise read the whole range and sorted it (the sample of every story in
+    # a year: 13,000 rows, 16 ms with two parallel workers; 1.2 ms).
+    "stories_storyfacet_sample_bucket": (
+        "CREATE INDEX stories_storyfacet_sample_bucket ON stories_storyfacet "
+        f"(facet, key, ({_bucket('CAST(story_id AS bigint)')}), story_id) "
+        f"INCLUDE (start_date, end_date, kind) WHERE {IN_FACET_SAMPLE}"
+    ),
 }
 
 
