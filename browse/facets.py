@@ -461,15 +461,18 @@ def id_array(ids):
 
 
 def with_pks(model, pks):
-    """The rows of `model` whose ids are among `pks` (up to thousands): on PostgreSQL as
-    one array, not a parameter each, which psycopg quoted and split in Python (2,000 of
-    them: 10 ms; 500 cities' and 500 performers' names, 3 ms a page)."""
+    """The rows of `model` whose ids are among `pks` (up to thousands): as one array, not a
+    parameter each, which psycopg quoted and split in Python (2,000 of them: 10 ms; 500
+    cities' and 500 performers' names, 3 ms a page), and Django's SQLite backend bound one by
+    one."""
     pks = list(pks)
+    column = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
     if connection.vendor == "postgresql":
-        column = f'"{model._meta.db_table}"."{model._meta.pk.column}"'
         in_ids = f"{column} = ANY(%s::bigint[])"
         return model.objects.filter(RawSQL(in_ids, [id_array(pks)], BooleanField()))
-    return model.objects.filter(pk__in=pks)
+    # SQLite: one JSON array, not a parameter each (500 cities' labels: 8 ms, 1.8).
+    in_ids = f"{column} IN (SELECT value FROM json_each(%s))"
+    return model.objects.filter(RawSQL(in_ids, [json.dumps(list(map(int, pks)))], BooleanField()))
 
 
 def _by_pk(model, keys, *fields):

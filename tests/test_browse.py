@@ -515,3 +515,26 @@ def test_with_no_result_the_country_menu_stays_and_nothing_to_narrow_is_said(cli
 def test_with_a_city_chosen_the_city_counts_say_what_they_mean(client, seed_like):
     assert "Cities combine with “or”" in listing(client, "?city=florence")
     assert "Cities combine with “or”" not in listing(client)
+
+
+def test_a_card_says_where_by_cities_else_regions_else_countries(client):
+    """Each card (and the story's page) names its cities, else its regions, else its
+    countries, else says the place is unknown; cities and regions link to their pages."""
+    sicily = factories.region("Sicily")
+    factories.story(
+        "Aria in Florence and Turin", cities=[factories.city(), factories.city("Turin")]
+    )
+    factories.story("Aria in Sicily", regions=[sicily])
+    factories.story("Aria in Spain", countries=[factories.country("ES", "Spain")])
+    factories.story("Aria somewhere")
+    cards = {}
+    for card in listing(client).split('<li class="story-card">')[1:]:
+        title = card.split("</a></h3>")[0].rsplit(">", 1)[1]
+        cards[title] = " ".join(card.split('<p class="meta">')[1].split("</p>")[0].split())
+    assert (
+        '· <a href="/cities/florence/">Florence</a>, <a href="/cities/turin/">Turin</a> ·'
+        in (cards["Aria in Florence and Turin"])
+    )
+    assert f'· <a href="{sicily.get_absolute_url()}">Sicily</a> ·' in cards["Aria in Sicily"]
+    assert "· Spain ·" in cards["Aria in Spain"]
+    assert "· Place unknown ·" in cards["Aria somewhere"]

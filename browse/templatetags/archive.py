@@ -2,7 +2,7 @@
 
 from django import template
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
@@ -29,3 +29,22 @@ def date_range(start, end):
     # Translators: a story's dates, "14 to 15 March 2020": each date is an HTML <time>.
     words = conditional_escape(gettext("%(start)s to %(end)s"))
     return mark_safe(words % {"start": _time(start, first), "end": _time(end, "j F Y")})
+
+
+@register.simple_tag(takes_context=True)
+def places(context, story):
+    """Where a story happened, as its card and its page say it: its cities, else its
+    regions, else its countries, else "Place unknown"; cities and regions link to their
+    pages but in a staff preview (`preview`). Python, not an included template: 20 cards'
+    includes and loops took 1.7 ms of a page's 4.6 for the cards."""
+    preview = context.get("preview")
+    for named in (story.cities.all(), story.regions.all()):
+        if named:
+            if preview:
+                return format_html_join(", ", "{}", ((place.name,) for place in named))
+            rows = ((place.get_absolute_url(), place.name) for place in named)
+            return format_html_join(", ", '<a href="{}">{}</a>', rows)
+    countries = story.countries.all()
+    if countries:
+        return format_html_join(", ", "{}", ((country.name,) for country in countries))
+    return gettext("Place unknown")
