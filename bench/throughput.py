@@ -10,15 +10,19 @@ On the existing, filled database DATABASE_URL names (bench/browse_at_scale.py --
    DJANGO_DEBUG=0 on 127.0.0.1:`--port`. A random URL mix: `--urls` URLs of each of
    browse_at_scale.py's mixes (the same draw, `--seed`), never asked before the run, so most
    requests are cold and a repeated URL finds the cache as a running site would have it.
-2. The city list alone: `/stories/?city=<city>` for every visible city, in random order.
+2. The city list alone: `/stories/?city=<city>` for every visible city, in random order
+   (cold: with 2,000 cities, few are asked twice in a run); then one city alone, asked
+   again and again (after its first request, each is the page kept whole in the cache,
+   browse/caching.py: what a popular filter costs a running site).
 3. A static file, served by the same gunicorn through WhiteNoise from STATIC_ROOT, as large
    as the median page of the mix (one page of each mix is fetched to size it).
 4. On SQLite (unless --no-datasette): Datasette (`datasette` in the dev extra) under the same
    gunicorn set-up (`--workers` uvicorn workers), read-only on the same file, asked for the
    same thing as step 2: each city's published stories newest event first, 20 a page, with
-   facets. Datasette can facet only on the story table's own columns (`_facet=kind`,
-   `_facet_date=start_date`), where our page also counts countries, cities, months,
-   performers and platforms through the link tables: Datasette does less work.
+   facets; then the one city again and again. Datasette can facet only on the story
+   table's own columns (`_facet=kind`, `_facet_date=start_date`), where our page also
+   counts countries, cities, months, performers and platforms through the link tables:
+   Datasette does less work. It keeps no page: each request runs its queries again.
 
 wrk (Debian's `wrk`) runs bench/load.lua for `--duration` seconds (default 30) with
 `--connections` (default 8) over two threads, each request a path drawn at random from the
@@ -91,6 +95,7 @@ def main():
     cities = json.loads(django_shell(env, CITIES))
     random.Random(options.seed).shuffle(cities)
     write_paths("city-list", [f"/stories/?city={slug}" for slug, _ in cities])
+    write_paths("city-one", [f"/stories/?city={cities[0][0]}"])
     collectstatic = [PYTHON, "manage.py", "collectstatic", "--no-input", "-v", "0"]
     subprocess.run(collectstatic, cwd=ROOT, env=env, check=True)
     base = f"http://127.0.0.1:{options.port}"
@@ -104,6 +109,7 @@ def main():
     runs = [
         ("static", f"static file of {size:,} bytes"),
         ("city-list", f"our /stories/?city=<city> ({len(cities)} cities)"),
+        ("city-one", f"our /stories/?city={cities[0][0]}, again and again"),
         ("mix", f"our pages, random mix ({len(mix)} URLs)"),
     ]
     rows = []
@@ -116,13 +122,18 @@ def main():
         path = str(ROOT / options.database.removeprefix("sqlite:///"))  # as dj-database-url
         db = Path(path).stem
         write_paths("datasette", [datasette_path(db, pk) for _, pk in cities])
+        write_paths("datasette-one", [datasette_path(db, cities[0][1])])
         datasette_env = {**env, "BENCH_SQLITE": path}
         command = gunicorn_command(options, "bench.datasette_app:app")
         command += ["--worker-class", "uvicorn.workers.UvicornWorker"]
-        with server(command, datasette_env, "datasette"):
-            wait_until_up(f"{base}/-/versions.json")
-            label = f"Datasette, same filter ({len(cities)} cities)"
-            rows.append(run_wrk(options, base, "datasette", label))
+        datasette_runs = [
+            ("datasette", f"Datasette, same filter ({len(cities)} cities)"),
+            ("datasette-one", f"Datasette, {cities[0][0]}, again and again"),
+        ]
+        for name, label in datasette_runs:
+            with server(command, datasette_env, "datasette"):
+                wait_until_up(f"{base}/-/versions.json")
+                rows.append(run_wrk(options, base, name, label))
     print(report(options, rows))
 
 

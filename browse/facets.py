@@ -35,7 +35,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from browse.budget import Deadline, OutOfTime, time_limit
-from stories import facts, search
+from stories import facts, words
 from stories.models import City, Country, FacetTotal, LinkedPost, Performer, Story, StoryFacet
 from stories.sample import FACET_STORY_ID, SHARE, STORY_ID, bucket, in_sample
 
@@ -186,8 +186,9 @@ class Selection:
     repeats: bool = False
     rows: bool = False  # `ids` reads the facet rows (else the stories, through the ORM)
     counted: dict = None  # {facet: {key: count}} counted already (a sample's: see Sample)
-    # (lexeme, country facet key or ""): one word's stories, in a country if given, which
-    # the word tables count, rank and sample (stories/facts.py); `ids` then reads them
+    # (term, country facet key or ""): a search's stories, in a country if given, which
+    # the index counts, ranks and samples by itself (stories/words.py); `ids` then reads
+    # them
     word: tuple = None
     # For a word: its stories' (id, rank, start date), every one, read once a page; None
     # if they are more than EXACT_AT_ONCE
@@ -221,11 +222,11 @@ def selection(filterset, leave_out=()):
     if word := searched_word(active):
 
         def word_rows():
-            rows = facts.word_rows(*word, limit=EXACT_AT_ONCE + 1)
+            rows = words.rows(*word, limit=EXACT_AT_ONCE + 1)
             return rows if len(rows) <= EXACT_AT_ONCE else None
 
         rows = partial(filterset.once, ("word rows", word), word_rows)
-        return Selection(RawSQL(*facts.word_stories(*word)), word=word, word_rows=rows)
+        return Selection(RawSQL(*words.stories(*word)), word=word, word_rows=rows)
     named = [name for name in SELECTABLE if name in active]
     if len(named) > 1 or set(active) - PLAIN - set(named):
         return Selection(filterset.without(*leave_out).order_by().values("pk"))
@@ -247,16 +248,16 @@ def selection(filterset, leave_out=()):
 
 
 def searched_word(active):
-    """(lexeme, country key or "") when the filters `active` are words that come to one
-    lexeme (search.single_lexeme()) and at most a country: a search the word tables answer
-    (stories/facts.py). None otherwise."""
+    """(term, country key or "") when the filters `active` are words the index answers by
+    itself (stories/words.py: one lexeme on PostgreSQL, any words one MATCH answers on
+    SQLite) and at most a country. None otherwise."""
     if "q" not in active or set(active) - {"q", "country"}:
         return None
-    lexeme = search.single_lexeme(active["q"])
-    if lexeme is None:
+    term = words.term(active["q"])
+    if term is None:
         return None
     country = active.get("country")
-    return lexeme, str(country.pk) if country else ""
+    return term, str(country.pk) if country else ""
 
 
 def listing(filterset, reach=None, total=None):
@@ -282,10 +283,10 @@ def listing(filterset, reach=None, total=None):
         if total is not None and total <= ESTIMATE_ABOVE:  # (the facets read them all too)
             rows = chosen.word_rows()
         if rows is not None and all(rank is not None for _, rank, _ in rows):
-            ranked = facts.ranked_among(rows, reach)
+            ranked = words.ranked_among(rows, reach)
         else:
-            ranked = facts.ranked_words(lexeme, reach, country)
-        return filterset.qs.filter(pk__in=ranked)
+            ranked = words.ranked(lexeme, reach, country)
+        return words.in_order(filterset.qs, ranked)
     if not chosen.rows:
         return filterset.qs
     ids = chosen.ids
@@ -334,11 +335,7 @@ def story_count(filterset):
     if chosen.everything:
         return facts.total("story")
     if chosen.word:
-        return facts.word_total(*chosen.word)
-    if set(filterset.active) == {"q"}:
-        indexed = search.indexed_count(filterset.active["q"])
-        if indexed is not None:
-            return indexed
+        return words.total(*chosen.word)
     if chosen.rows:
         summed = summed_count(filterset.active)
         if summed is not None:
@@ -772,7 +769,7 @@ class Sample:
     def sampled(self, chosen, names=None):
         if chosen.word:  # the word rows' own index of the sample, lowest bucket first
             lexeme, country = chosen.word
-            stories = facts.sampled_words(lexeme, SAMPLED_AT_MOST + 1, country)
+            stories = words.sampled(lexeme, SAMPLED_AT_MOST + 1, country)
         else:
             if chosen.rows:  # the facet rows' own index of the sample (migration 0015)
                 field, of = "story_id", FACET_STORY_ID

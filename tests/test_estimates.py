@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from browse import facets
 from browse.filters import filter_stories
-from stories import facts, sample, search
+from stories import facts, sample, search, words
 from stories.models import Story, StoryFacet
 from tests import factories
 
@@ -88,8 +88,8 @@ def test_the_samples_matches_for_words_are_read_from_its_indexes():
     at a few thousand, either of the sample's indexes: both say the sample as the query
     does. Without them it would read every match of the word, or the whole table."""
     archive_of(4000)
-    words = search.matching(Story.objects.published(), "balcony").filter(sample.in_sample())
-    assert re.search(r"\bstories_story_(search_)?sample\b", plan(words.order_by().values("pk")))
+    found = search.matching(Story.objects.published(), "balcony").filter(sample.in_sample())
+    assert re.search(r"\bstories_story_(search_)?sample\b", plan(found.order_by().values("pk")))
 
 
 @pytest.mark.postgres
@@ -158,9 +158,9 @@ def sampled_by(monkeypatch, condition):
     monkeypatch.setattr(facets, "ESTIMATE_ABOVE", 0)
     monkeypatch.setattr(facets, "in_sample", in_sample)
     monkeypatch.setattr(facets.Sample, "ratio", ratio)
-    # Words through the list's own query on PostgreSQL too: a word's rows in the word tables
-    # are sampled by the real sample (tests/test_search_words.py and the test below).
-    monkeypatch.setattr(search, "single_lexeme", lambda words: None)
+    # Words through the list's own query: a search the index answers alone is sampled by
+    # the real sample (tests/test_search_words.py and the test below).
+    monkeypatch.setattr(words, "term", lambda text: None)
 
 
 def test_estimated_counts_are_scaled_up_and_marked_about(client, monkeypatch):

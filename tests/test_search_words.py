@@ -1,5 +1,6 @@
-"""A search for one word on PostgreSQL, answered from the word tables (stories/facts.py):
-the same stories, in the same order, with the same total, as ranking every match.
+"""A search the index answers by itself (stories/words.py): on PostgreSQL one word, from the
+word tables (stories/facts.py); on SQLite any words one MATCH answers, from the FTS5 index
+alone. The same stories, in the same order, with the same total, as ranking every match.
 
 Each list is compared with the slow way, `search.by_relevance(search.matching(...))` over
 the published stories, page by page, with ties (stories equal on rank and date, ordered
@@ -15,11 +16,11 @@ from django.urls import reverse
 from browse import facets
 from browse.filters import checked_filters
 from browse.views import STORIES_PER_PAGE
-from stories import facts, sample, search
+from stories import facts, sample, search, words
 from stories.models import Story
 from tests import factories
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 
 MARCH = datetime.date(2020, 3, 1)
 
@@ -82,16 +83,19 @@ def test_a_word_lists_what_ranking_every_match_lists(client, stories, words, cou
         assert ids == expected[start : start + STORIES_PER_PAGE]
 
 
-def test_the_list_is_read_from_the_word_tables(client, stories):
+def test_the_list_is_read_from_the_index_alone(client, stories):
     filterset = checked_filters({"q": "balconies", "country": "IT"})
     chosen = facets.selection(filterset)
     italy = str(filterset.form.cleaned_data["country"].pk)
-    assert chosen.word == ("balconi", italy)
-    assert facets.story_count(filterset) == facts.word_total("balconi", italy)
-    # Page one reaches 20 stories: those ranked at or above the 20th, and those tied with it.
-    candidates = facts.ranked_words("balconi", STORIES_PER_PAGE, italy)
+    term = words.term("balconies")
+    assert term == ("balconi" if connection.vendor == "postgresql" else '(("balconies"))')
+    assert chosen.word == (term, italy)
     expected = slow("balconies", filterset.form.cleaned_data["country"])
-    assert set(expected[:STORIES_PER_PAGE]) <= set(candidates) < set(expected)
+    assert facets.story_count(filterset) == words.total(term, italy) == len(expected)
+    # A page reaching 5 stories: those ranked at or above the 5th, and those tied with it
+    # (here the 14 with the word in their title), not the others.
+    candidates = words.ranked(term, 5, italy)
+    assert set(expected[:5]) <= set(candidates) < set(expected)
 
 
 @pytest.mark.parametrize(
@@ -107,6 +111,7 @@ def test_the_list_is_read_from_the_word_tables(client, stories):
         ("the", None),
     ],
 )
+@pytest.mark.postgres
 def test_what_counts_as_one_word(words, lexeme):
     assert search.single_lexeme(words) == lexeme
 
@@ -156,10 +161,12 @@ def test_the_sample_of_a_word_is_the_sample_of_its_stories(stories):
         key=lambda row: row[1],
     )
     in_sample = [row for row in in_sample if row[1] < sample.SHARE]
-    assert [tuple(row) for row in facts.sampled_words("balconi", 10**6)] == in_sample
-    assert len(facts.sampled_words("balconi", 1)) == min(1, len(in_sample))
+    term = words.term("balcony")
+    assert [tuple(row) for row in words.sampled(term, 10**6)] == in_sample
+    assert len(words.sampled(term, 1)) == min(1, len(in_sample))
 
 
+@pytest.mark.postgres
 def test_the_first_page_reads_the_ranked_index(stories):
     """At the archive's scale a word is a small part of the table (here 55 rows among 20,000
     of other words, rows of no story, so that the planner sees it so)."""
@@ -180,6 +187,7 @@ def test_the_first_page_reads_the_ranked_index(stories):
     assert "Sort" not in plan
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("country", ["", "IT"])
 @pytest.mark.parametrize("reach", [1, 5, 20, 40, 55, 80])
 def test_a_words_few_stories_ranked_in_python_are_those_the_word_index_ranks(
@@ -198,6 +206,7 @@ def test_a_words_few_stories_ranked_in_python_are_those_the_word_index_ranks(
     )
 
 
+@pytest.mark.postgres
 def test_a_words_few_stories_are_read_once_a_page(client, stories):
     """The list's first page and its facets read the word's stories in Italy, with their
     ranks, once: no ranked query of the word's index for the list."""
@@ -211,6 +220,7 @@ def test_a_words_few_stories_are_read_once_a_page(client, stories):
     assert [story.pk for story in response.context["page"].object_list] == expected[:20]
 
 
+@pytest.mark.postgres
 def test_the_planner_keeps_statistics_of_the_commonest_two_thousand_words():
     """(facts.WORD_STATISTICS: with the default 100, a common word outside them was guessed
     at 1/66th of its rows, and a word in a country took 114 ms rather than 2.4.)"""
@@ -226,3 +236,46 @@ def test_the_planner_keeps_statistics_of_the_commonest_two_thousand_words():
             "WHERE attrelid = 'stories_storyword'::regclass AND attname = 'lexeme'"
         )
         assert cursor.fetchone()[0] == 2000
+
+
+@pytest.mark.parametrize("country", ["", "IT"])
+@pytest.mark.parametrize("reach", [1, 5, 20, 21, 40, 55, 80])
+def test_both_ways_of_ranking_reach_every_story_up_to_the_pages_end(stories, country, reach):
+    """Ranked by the index (words.ranked()) or among the few stories read once
+    (words.ranked_among()): every story of the list's first `reach`, and on SQLite only
+    those scored at least as well as the reach-th."""
+    facts.bring_up_to_date()
+    term = words.term("balcony")
+    key = str(factories.country(country).pk) if country else ""
+    expected = slow("balcony", factories.country(country) if country else None)
+    rows = words.rows(term, key)
+    assert sorted(story_id for story_id, _, _ in rows) == sorted(expected)
+    for ranked in (words.ranked(term, reach, key), words.ranked_among(rows, reach)):
+        assert set(expected[:reach]) <= set(ranked)
+        if reach < len(expected) and connection.vendor == "sqlite":
+            edge = {story_id: rank for story_id, rank, _ in rows}[expected[reach - 1]]
+            assert all(rank >= edge for rank in ranked.values())
+
+
+@pytest.mark.sqlite
+def test_the_page_is_ordered_by_the_scores_read_not_by_matching_again(client, stories):
+    """SQLite: the story list's own query keeps the ids the index ranked, ordered by their
+    scores, without a MATCH (FTS5 answers one for a few ids by matching again for each)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("browse:list"), {"q": "balcony", "country": "IT"})
+    assert response.status_code == 200
+    listed = [q["sql"] for q in queries.captured_queries if '"stories_story"."title"' in q["sql"]]
+    assert listed and all("MATCH" not in sql for sql in listed)
+    expected = slow("balcony", factories.country("IT"))
+    assert [story.pk for story in response.context["page"].object_list] == expected[:20]
+
+
+def test_pages_beyond_those_ordered_by_the_scores_read_list_the_same(client, stories, monkeypatch):
+    """SQLite orders at most words.ORDERED_AT_MOST ids by the scores it read; a page
+    reaching further is ranked by the list's own query, and lists the same stories."""
+    monkeypatch.setattr(words, "ORDERED_AT_MOST", 10)
+    expected = slow("balcony")
+    for number in (1, 2, 3):
+        ids, count = listed(client, q="balcony", page=number)
+        assert count == len(expected)
+        assert ids == expected[(number - 1) * STORIES_PER_PAGE : number * STORIES_PER_PAGE]
