@@ -286,8 +286,7 @@ def test_pages_beyond_those_ordered_by_the_scores_read_list_the_same(client, sto
 def test_a_tie_running_past_the_stories_read_is_read_whole(stories, monkeypatch, reach, passes):
     """SQLite reads FTS_TIES stories past the page's reach; when the tie with the reach-th
     runs past them, a second pass reads it whole: the same stories as reading them all at
-    once. (The 14 with the word in a title of the first form share the best score: the
-    14th ends the tie, and reading one more shows it.)"""
+    once. (Here a tie ends at the 14th story: the one read past it shows so.)"""
     facts.bring_up_to_date()
     term = words.term("balcony")
     whole = search.fts_ranked(term, reach)
