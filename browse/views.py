@@ -44,7 +44,7 @@ from stories.models import (
     Region,
     Story,
     StoryFacet,
-    listing_prefetches,
+    attach_places,
 )
 
 STORIES_PER_PAGE = 20
@@ -247,7 +247,7 @@ def story_detail(request, slug):
     related = related_to(story)
     # The places of the story and of its related stories in one round of
     # queries, not one each (four queries and 5 ms of a 30-ms page at a million stories).
-    prefetch_related_objects([story, *related], *listing_prefetches())
+    attach_places([story, *related])
     prefetch_related_objects([story], *story_page_prefetches())
     return render(request, "browse/story_detail.html", {"story": story, "related": related})
 

@@ -9,8 +9,9 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models, transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Cast
+from django.db.models.query import ModelIterable
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -455,15 +456,47 @@ def _any_exists(querysets):
 NEVER_PUBLISHED = Q(published_at__isnull=True)
 
 
-def listing_prefetches():
-    """The prefetches of StoryQuerySet.for_listing(), for prefetch_related_objects(): a
-    card's places. Not its performers, which a card does not show (a query, and a related
-    manager for each of 20 stories, 2 to 3 ms a listing at a million stories)."""
-    return (
-        Prefetch("cities", queryset=City.objects.select_related("country")),
-        "regions",
-        "countries",
-    )
+def attach_places(stories):
+    """Give each of `stories` its `card_places`: what its card, and its page, say of where it
+    happened: its cities, else its regions, else its countries, by name, as [(name, address
+    of its page, or None for a country)]. One query for the cities, then one for the regions
+    of the stories with none, then one for the countries of those with neither: usually one.
+
+    Not prefetch_related() of the three relations: that made a model and a related manager
+    for each story and relation, 5.7 ms for 20 stories at a million (2.6 so)."""
+    left = {story.pk for story in stories}
+    found = {}
+    for relation, url_name in (("cities", "browse:city"), ("regions", "browse:region")):
+        if not left:
+            break
+        through = getattr(Story, relation).through
+        place = "city" if relation == "cities" else "region"
+        rows = (
+            through.objects.filter(story_id__in=left)
+            .order_by(f"{place}__name", f"{place}_id")
+            .values_list("story_id", f"{place}__name", f"{place}__slug")
+        )
+        for story_id, name, slug in rows:
+            found.setdefault(story_id, []).append((name, reverse(url_name, args=[slug])))
+        left -= found.keys()
+    if left:
+        rows = (
+            Story.countries.through.objects.filter(story_id__in=left)
+            .order_by("country__name", "country_id")
+            .values_list("story_id", "country__name")
+        )
+        for story_id, name in rows:
+            found.setdefault(story_id, []).append((name, None))
+    for story in stories:
+        story.card_places = found.get(story.pk, [])
+    return stories
+
+
+class WithPlaces(ModelIterable):
+    """StoryQuerySet.for_listing()'s rows: the stories read, then their places attached."""
+
+    def __iter__(self):
+        yield from attach_places(list(super().__iter__()))
 
 
 class StoryQuerySet(models.QuerySet):
@@ -536,8 +569,11 @@ class StoryQuerySet(models.QuerySet):
         return self.order_by(F("published_at").desc(), "-pk")
 
     def for_listing(self):
-        """What a story card shows (its places), without a query per story."""
-        return self.prefetch_related(*listing_prefetches())
+        """What a story card shows (its places: `attach_places()`), without a query per
+        story."""
+        clone = self._chain()
+        clone._iterable_class = WithPlaces
+        return clone
 
     def citing(self, sources):
         """Stories citing any of `sources` (instances, ids or a queryset)."""

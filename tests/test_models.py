@@ -225,18 +225,24 @@ def test_oldest_first_also_puts_undated_stories_last(dated_stories):
 
 
 def test_for_listing_reads_every_card_without_a_query_per_story(django_assert_num_queries):
-    for number in range(3):
-        factories.story(
-            f"Story {number}",
-            cities=[factories.city()],
-            regions=[factories.region()],
-            countries=[factories.country()],
-            performers=[factories.performer()],
-        )
-    with django_assert_num_queries(4):  # the stories, then cities (with countries),
-        for story in Story.objects.for_listing():  # regions, countries
-            [city.country.name for city in story.cities.all()]
-            list(story.regions.all()), list(story.countries.all())
+    """A card names a story's cities, else its regions, else its countries: the stories,
+    then the cities of all, the regions of those without cities, the countries of those
+    with neither (no query for a kind no story is left to need)."""
+    rome, lazio, italy = factories.city("Rome"), factories.region("Lazio"), factories.country()
+    factories.story("Everywhere", cities=[rome, factories.city("Ancona")], regions=[lazio])
+    factories.story("A region", regions=[lazio], countries=[italy])
+    factories.story("A country", countries=[italy])
+    factories.story("Nowhere")
+    with django_assert_num_queries(4):
+        places = {story.title: story.card_places for story in Story.objects.for_listing()}
+    assert places == {
+        "Everywhere": [("Ancona", "/cities/ancona/"), ("Rome", "/cities/rome/")],
+        "A region": [("Lazio", "/regions/lazio/")],
+        "A country": [(italy.name, None)],
+        "Nowhere": [],
+    }
+    with django_assert_num_queries(2):  # (every story in a city: the regions are not read)
+        list(Story.objects.filter(title="Everywhere").for_listing())
 
 
 def test_deletable_keeps_only_stories_never_published():

@@ -279,3 +279,19 @@ def test_pages_beyond_those_ordered_by_the_scores_read_list_the_same(client, sto
         ids, count = listed(client, q="balcony", page=number)
         assert count == len(expected)
         assert ids == expected[(number - 1) * STORIES_PER_PAGE : number * STORIES_PER_PAGE]
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize(("reach", "passes"), [(1, 2), (5, 2), (14, 1), (15, 2), (20, 2), (40, 2)])
+def test_a_tie_running_past_the_stories_read_is_read_whole(stories, monkeypatch, reach, passes):
+    """SQLite reads FTS_TIES stories past the page's reach; when the tie with the reach-th
+    runs past them, a second pass reads it whole: the same stories as reading them all at
+    once. (Here a tie ends at the 14th story: the one read past it shows so.)"""
+    facts.bring_up_to_date()
+    term = words.term("balcony")
+    whole = search.fts_ranked(term, reach)
+    monkeypatch.setattr(search, "FTS_TIES", 1)  # (one past the reach: the least it reads)
+    with CaptureQueriesContext(connection) as queries:
+        assert search.fts_ranked(term, reach) == whole
+    assert len(queries) == passes
+    assert set(slow("balcony")[:reach]) <= set(whole)
