@@ -21,7 +21,9 @@ A search for one word (`single_lexeme()`), alone or with a country, is answered 
 PostgreSQL from the word tables kept with the facet tables (stories/facts.py): its total
 from a kept count, its first pages from an index in the order of the ranking, its facets
 from the sample's rows; browse/facets.py reads them. The list is the same, in the same
-order (tests/test_search_words.py compares them).
+order (tests/test_search_words.py compares them). On SQLite the same holds for any words
+one MATCH answers (`fts_term()`), counted, sampled and ranked to the page's reach in the
+FTS5 index alone (`fts_total()` and the others, below); stories/words.py picks the side.
 
 SQLite: an FTS5 table, `stories_story_fts` (migration 0013_story_fts_sqlite, SQLite only),
 tokenised with the Porter stemmer, holds one row per PUBLISHED story (rowid = the story's id)
