@@ -20,13 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from html import escape
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.db.models import BooleanField, Count, F, Sum
 from django.db.models.expressions import RawSQL
-from django.http import QueryDict
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
 from django.utils.safestring import mark_safe
@@ -131,47 +131,55 @@ def escaped(text):
 
 
 class Links:
-    """Builds list URLs from the current query string; every link drops `page`."""
+    """Builds list URLs from the current query string; every link drops `page`.
+
+    The parameters are kept as a dict of lists, in the query string's order, and each link
+    is written with `urlencode`, as QueryDict.urlencode() writes them: a QueryDict's copy()
+    is a deep copy, and a page's 30 to 60 links took 0.6 ms of copying."""
 
     def __init__(self, data):
-        self.data = QueryDict(mutable=True)
+        self.data = {}
         for name, values in data.lists():
             kept = [v for v in values if v.strip()]
             if kept and name != "page":
-                self.data.setlist(name, kept)
+                self.data[name] = kept
         self.base = reverse("browse:list")
 
     @property
     def query(self):
         """The query string the links keep (no page, no blank values): the filters' name in
         cache keys, and what the timeline and map links carry."""
-        return self.data.urlencode()
+        return self._query(self.data)
+
+    @staticmethod
+    def _query(data):
+        return urlencode([(name, value) for name, values in data.items() for value in values])
 
     def _url(self, data):
-        query = data.urlencode()
+        query = self._query(data)
         return f"{self.base}?{query}" if query else self.base
 
     def replacing(self, **params):
-        data = self.data.copy()
+        data = dict(self.data)  # (the lists are replaced, never changed)
         for name, value in params.items():
             if value is None:
                 data.pop(name, None)
             else:
-                data[name] = value
+                data[name] = [value]
         return self._url(data)
 
     def adding(self, name, value):
-        data = self.data.copy()
-        data.setlist(name, [*data.getlist(name), value])
+        data = dict(self.data)
+        data[name] = [*data.get(name, []), value]
         return self._url(data)
 
     def removing(self, name, value=None):
-        data = self.data.copy()
+        data = dict(self.data)
         if value is None:
             data.pop(name, None)
         else:
             # The URL may name a city "Florence" where the facet says "florence".
-            data.setlist(name, [v for v in data.getlist(name) if slugify(v) != slugify(value)])
+            data[name] = [v for v in data.get(name, []) if slugify(v) != slugify(value)]
         return self._url(data)
 
     def toggling(self, name, value, active, many=False):
