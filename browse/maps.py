@@ -345,19 +345,23 @@ def points_html(points, hit_radius=None, labels=None):
     return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
-def story_count_label(count):
-    return ngettext("%(n)s story", "%(n)s stories", count) % {"n": intcomma(count)}
+@lru_cache(maxsize=4096)
+def story_count_label(language, count):
+    """ "1,234 stories" in `language` (the active one), escaped: written once for each
+    count, not once a page (a map lists some 550 different counts, 13 µs each: 7 ms)."""
+    return escape(ngettext("%(n)s story", "%(n)s stories", count) % {"n": intcomma(count)})
 
 
 def cities_html(cities):
     """The map's list: a <li> per city, with its country and its number of stories."""
     url = _city_url()
+    language = get_language()
     labels = {}
     parts = []
     for city in cities:
         count = city.story_count
         if count not in labels:
-            labels[count] = escape(story_count_label(count))
+            labels[count] = story_count_label(language, count)
         parts.append(
             f'<li><a href="{escaped(url(city.slug))}">{escaped(city.name)}</a>, '
             f"{escaped(city.country.name)} · {labels[count]}</li>"

@@ -4,7 +4,7 @@
 import datetime
 import operator
 import string
-from functools import reduce, wraps
+from functools import partial, reduce, wraps
 
 from django import forms
 from django.conf import settings
@@ -180,7 +180,7 @@ def story_list(request, filterset):
     facet_list, left_out = cached(
         request,
         f"facets:{query}",
-        lambda: facets.all_facets(filterset, links, total),
+        lambda: facets.all_facets(filterset, links, total, keep=partial(cached, request)),
         complete=lambda built: not built[1],  # no facet left out
     )
     chips = facets.active_chips(filterset, links)

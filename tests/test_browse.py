@@ -538,3 +538,44 @@ def test_a_card_says_where_by_cities_else_regions_else_countries(client):
     assert f'· <a href="{sicily.get_absolute_url()}">Sicily</a> ·' in cards["Aria in Sicily"]
     assert "· Spain ·" in cards["Aria in Spain"]
     assert "· Place unknown ·" in cards["Aria somewhere"]
+
+
+def test_a_card_links_its_story_and_escapes_what_an_editor_typed(client):
+    story = factories.story(
+        '<b>Aria</b> & "encore"',
+        summary="<script>alert(1)</script> Tom & Jerry",
+        day="2020-03-14",
+        kind="music",
+        cities=[factories.city()],
+    )
+    (card,) = listing(client).split('<li class="story-card">')[1:]
+    card = card.split("</li>")[0]
+    assert (
+        f'<h3><a href="{story.get_absolute_url()}">&lt;b&gt;Aria&lt;/b&gt; &amp; '
+        "&quot;encore&quot;</a></h3>" in card
+    )
+    assert "<p>&lt;script&gt;alert(1)&lt;/script&gt; Tom &amp; Jerry</p>" in card
+    meta = " ".join(card.split('<p class="meta">')[1].split("</p>")[0].split())
+    assert meta == (
+        '<time datetime="2020-03-14">14 March 2020</time> · '
+        '<a href="/cities/florence/">Florence</a> · Music'
+    )
+
+
+def test_a_facet_marks_its_selected_value_for_every_reader(client, seed_like):
+    """The selected kind is a link that removes it, marked as current, with words for a
+    screen reader; the others are plain links that add themselves, each with its count."""
+    html = listing(client, "?kind=music")
+    aside = html[html.index('<section class="facet" aria-labelledby="facet-kind"') :]
+    aside = aside[: aside.index("</section>")]
+    items = [" ".join(item.split("</li>")[0].split()) for item in aside.split("<li")[1:]]
+    (selected,) = [item for item in items if "Music" in item]
+    assert selected == (
+        'class="active"><a href="/stories/" aria-current="true">Music</a> '
+        '<span class="count">2</span><span class="visually-hidden"> '
+        "(selected; follow the link to remove)</span>"
+    )
+    others = [item for item in items if item != selected]
+    assert '><a href="/stories/?kind=dj-set">DJ set</a> <span class="count">2</span>' in others
+    assert len(others) == len(items) - 1 >= 1
+    assert not any("active" in item or "aria-current" in item for item in others)

@@ -1,7 +1,9 @@
 """Public pages are cacheable: no Vary: Cookie, Cache-Control public, conditional GETs."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from stories.models import City, Story
@@ -196,3 +198,39 @@ def test_a_page_kept_for_visitors_is_the_same_for_a_signed_in_editor(editor_clie
     editors = editor_client.get(url)
     assert editors.templates == []  # ...and served from the cache to the editor
     assert editors.content == visitors.content
+
+
+def city_facet(client, url):
+    """The city facet as the page got it: {label: count}, and the SQL the page ran."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    (cities,) = [f for f in response.context["facets"] if f.name == "city"]
+    return {value.label: value.count for value in cities.values}, [q["sql"] for q in queries]
+
+
+def reads_city_totals(sql):
+    """Whether the page read the cities' totals, busiest first (not one city's total)."""
+    listed = """"stories_facettotal"."facet" = 'city' ORDER BY"""
+    return any(listed in s for s in sql)
+
+
+def test_the_city_facet_beside_each_city_is_read_once(client, seed_like):
+    """Beside one city's list the city facet counts every story (the city is its own
+    filter): the same rows beside every city, read once and shared by the next city's page."""
+    florence, sql = city_facet(client, "/stories/?city=florence")
+    assert reads_city_totals(sql)
+    turin, sql = city_facet(client, "/stories/?city=turin")
+    assert not reads_city_totals(sql)
+    assert turin == florence
+    assert florence["Turin, Italy"] == 1
+
+
+def test_a_withdrawal_shows_in_the_shared_city_facet_on_the_next_page(client, seed_like):
+    city_facet(client, "/stories/?city=florence")
+    story = Story.objects.get(slug="turin-balcony-concert")
+    story.status = Story.Status.WITHDRAWN
+    story.save()
+    palermo, sql = city_facet(client, "/stories/?city=palermo")
+    assert reads_city_totals(sql)
+    assert "Turin, Italy" not in palermo
+    assert palermo["Florence, Italy"] == 1
