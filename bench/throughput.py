@@ -178,7 +178,7 @@ def draw_mix(options, env):
 # its other runs made 1,196 to 1,261), which made it range from 47 to 121 requests/s
 # between runs of the eighth stop. Sync workers (ours) take one request at a time.
 LOPSIDED = 0.25
-TRIES = 3
+TRIES = 5
 
 
 def measure(options, command, env, health, name, label):
