@@ -263,11 +263,19 @@ def selection(filterset, leave_out=()):
 
     No filter: every published story (counts come from the totals). One city (or several),
     country, performer or platform, with any kind and dates: one range of the facet rows'
-    selection index. Anything else (words, or two of those): the list's own query."""
+    selection index. Anything else (words, or two of those): the list's own query.
+
+    Made once a page for the same filters (`filterset.once`): beside one city's list, five
+    facets count over the city's stories, and building their query took 0.1 ms each."""
     active = {name: value for name, value in filterset.active.items() if name not in leave_out}
     if not active:
         return Selection()
     filters = tuple(sorted(active))
+    made = partial(_selection, filterset, active, filters, leave_out)
+    return filterset.once(("selection", filters), made)
+
+
+def _selection(filterset, active, filters, leave_out):
     if word := searched_word(active):
 
         def word_rows():
