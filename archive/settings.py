@@ -388,7 +388,7 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db
 # Raise when a deploy changes what a page shows for the same data (templates) or the shape
 # of a cached value: it is in every ETag (browse/caching.py) and every cache key, so neither
 # browsers nor a shared cache that outlives the deploy hand out the old release's answers.
-RELEASE = 3
+RELEASE = 4
 
 # Facet counts and other derived values (browse/caching.py); shared by every worker and
 # machine when CACHE_URL names a Redis (docs/deployment.md, "Shared cache").

@@ -16,8 +16,9 @@ On the existing, filled database DATABASE_URL names (bench/browse_at_scale.py --
    browse/caching.py: what a popular filter costs a running site).
 3. A static file, served by the same gunicorn through WhiteNoise from STATIC_ROOT, as large
    as the median page of the mix (one page of each mix is fetched to size it).
-4. On SQLite (unless --no-datasette): Datasette (`datasette` in the dev extra) under the same
-   gunicorn set-up (`--workers` uvicorn workers), read-only, asked for the same thing as
+4. On SQLite (unless --no-datasette): Datasette (`datasette` in the dev extra) under
+   gunicorn with as many uvicorn workers (`--workers`), each its own server on the one port
+   (see LOPSIDED), read-only, asked for the same thing as
    step 2: each city's published stories newest event first, 20 a page, with the same six
    facets as our page (countries, cities, months, kinds, performers, platforms); then the
    one city again and again. Datasette facets a table's own columns, so it reads a copy
@@ -31,8 +32,10 @@ On the existing, filled database DATABASE_URL names (bench/browse_at_scale.py --
 
 wrk (Debian's `wrk`) runs bench/load.lua for `--duration` seconds (default 30) with
 `--connections` (default 8) over two threads, each request a path drawn at random from the
-list. Prints requests/s, latency and responses of 400 or more for each, and the load
-average. A benchmark, not a test; the servers' logs go to bench/out/.
+list. Prints requests/s, latency and responses of 400 or more for each, each worker's share
+of the CPU time the server spent (a run in which one worker did almost nothing is made
+again: see LOPSIDED), and the load average. A benchmark, not a test; the servers' logs go
+to bench/out/.
 """
 
 import argparse
@@ -47,7 +50,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -119,11 +122,7 @@ def main():
         ("city-one", f"our /stories/?city={cities[0][0]}, again and again"),
         ("mix", f"our pages, random mix ({len(mix)} URLs)"),
     ]
-    rows = []
-    for name, label in runs:
-        with server(ours, env, "gunicorn"):
-            wait_until_up(f"{base}/healthz")
-            rows.append(run_wrk(options, base, name, label))
+    rows = [measure(options, [ours], env, f"{base}/healthz", name, label) for name, label in runs]
 
     if sqlite and not options.no_datasette:
         path = str(ROOT / options.database.removeprefix("sqlite:///"))  # as dj-database-url
@@ -133,8 +132,10 @@ def main():
         write_paths(
             "datasette-two", [datasette_two_facets(Path(path).stem, pk) for _, pk in cities]
         )
-        command = gunicorn_command(options, "bench.datasette_app:app")
-        command += ["--worker-class", "uvicorn.workers.UvicornWorker"]
+        # One server a worker, on the same port, the kernel spreading the connections over
+        # them (SO_REUSEPORT): see LOPSIDED.
+        command = gunicorn_command(options, "bench.datasette_app:app", workers=1)
+        command += ["--worker-class", "uvicorn.workers.UvicornWorker", "--reuse-port"]
         datasette_runs = [
             ("datasette", copy, f"Datasette, same filter, same facets ({len(cities)} cities)"),
             ("datasette-one", copy, f"Datasette, {cities[0][0]}, same facets, again and again"),
@@ -145,9 +146,10 @@ def main():
             ),
         ]
         for name, served, label in datasette_runs:
-            with server(command, {**env, "BENCH_SQLITE": str(served)}, "datasette"):
-                wait_until_up(f"{base}/-/versions.json")
-                rows.append(run_wrk(options, base, name, label))
+            served_env = {**env, "BENCH_SQLITE": str(served)}
+            commands = [command] * options.workers
+            health = f"{base}/-/versions.json"
+            rows.append(measure(options, commands, served_env, health, name, label))
     print(report(options, rows))
 
 
@@ -170,6 +172,65 @@ def draw_mix(options, env):
     ).stdout.split()
     write_paths("mix", listed)
     return listed
+
+
+# A run in which one worker did less than this share of the work is made again, on fresh
+# servers, up to TRIES times in all. An async worker (Datasette's uvicorn workers) accepts
+# every connection waiting when it wakes: under one gunicorn, one of the two workers often
+# took all eight of wrk's connections and did every request while the other idled, and
+# Datasette's rate halved (486 requests in 10 s where its other runs made 1,196 to 1,261):
+# it ranged from 47 to 121 requests/s between runs of the eighth stop. So Datasette runs as
+# one server a worker, all on one port, among which the kernel spreads the connections
+# (SO_REUSEPORT): five runs out of five balanced. Our sync workers take one request at a
+# time.
+LOPSIDED = 0.25
+TRIES = 3
+
+
+def measure(options, commands, env, health, name, label):
+    """wrk's run of `name` against servers of its own started with `commands`, with each
+    worker's share of the CPU time the servers spent (its `split`); made again while one
+    worker did less than LOPSIDED of the work (see TRIES)."""
+    base = f"http://127.0.0.1:{options.port}"
+    for tries in range(1, TRIES + 1):
+        with ExitStack() as stack:
+            masters = [stack.enter_context(server(command, env, name)).pid for command in commands]
+            wait_until_up(health)
+            before = worker_seconds(masters)
+            row = run_wrk(options, base, name, label)
+            row["split"] = shares(before, worker_seconds(masters))
+        row["tries"] = tries
+        if len(row["split"]) < 2 or min(row["split"]) >= LOPSIDED:
+            break
+        print(f"  one worker did {max(row['split']):.0%} of the work: again", file=sys.stderr)
+    return row
+
+
+def worker_seconds(masters):
+    """{pid: CPU seconds, its threads' included} of each child of the processes `masters`
+    (the servers' workers), from /proc (Linux)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command's name in brackets: state, parent's pid, ..., the user and
+            # system CPU times in clock ticks (fields 14 and 15 of proc(5)).
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # (a process that ended meanwhile)
+            continue
+        if int(fields[1]) in masters:
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def shares(before, after):
+    """Each worker's share of the CPU time the workers spent between `before` and `after`
+    (worker_seconds()), largest first."""
+    spent = [after[pid] - before.get(pid, 0) for pid in after]
+    total = sum(spent)
+    return sorted((seconds / total for seconds in spent), reverse=True) if total else []
 
 
 def wait_until_up(url, seconds=120):
@@ -200,14 +261,14 @@ def write_paths(name, paths):
     (OUT / f"{name}.txt").write_text("".join(f"{path}\n" for path in paths))
 
 
-def gunicorn_command(options, app):
+def gunicorn_command(options, app, workers=None):
     return [
         str(BIN / "gunicorn"),
         app,
         "--bind",
         f"127.0.0.1:{options.port}",
         "--workers",
-        str(options.workers),
+        str(workers or options.workers),
         "--timeout",
         str(options.timeout),
         "--log-level",
@@ -379,7 +440,16 @@ def run_wrk(options, base, name, label):
 
 
 def report(options, rows):
-    titles = ["what", "requests/s", "requests", "p50 ms", "p99 ms", "errors", "load"]
+    titles = [
+        "what",
+        "requests/s",
+        "requests",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "workers' CPU %",
+        "load",
+    ]
     cells = []
     for row in rows:
         errors = sum(row[k] for k in ("connect", "read", "write", "timeout"))
@@ -392,6 +462,7 @@ def report(options, rows):
                 f"{row['p50_us'] / 1000:,.0f}",
                 f"{row['p99_us'] / 1000:,.0f}",
                 ", ".join(filter(None, [f"{errors} socket" if errors else "", bad])) or "0",
+                split(row),
                 f"{row['load']:.1f}",
             ]
         )
@@ -408,9 +479,15 @@ def report(options, rows):
     return (
         f"{machine()}; {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; load average "
         f"{load}; wrk -t2 -c{options.connections} -d{options.duration}s; gunicorn "
-        f"--workers {options.workers}; the load column: 1-minute load as each run ended\n\n"
-        + "\n".join(lines)
+        f"--workers {options.workers}; workers' CPU: each worker's share of the server's CPU time "
+        f"in the run; the load column: 1-minute load as each run ended\n\n" + "\n".join(lines)
     )
+
+
+def split(row):
+    """The workers' shares of the run's CPU time, as "51 / 49", and the tries it took."""
+    text = " / ".join(f"{share:.0%}".removesuffix("%") for share in row["split"]) or "?"
+    return text if row["tries"] == 1 else f"{text} ({row['tries']} tries)"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The story list's filters. Their query parameters are the public contract of /stories/."""
 
+from functools import cache
+
 import django_filters
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
@@ -252,6 +254,9 @@ class StoryFilter(django_filters.FilterSet):
     def filter_words(self, queryset, _name, words):
         return search.matching(queryset, words)
 
+    def get_form_class(self):
+        return form_class(type(self))
+
     def filter_queryset(self, queryset, *, leave_out=()):
         """The filtered stories, in order; `leave_out` names filters to ignore."""
         for name, value in self.form.cleaned_data.items():
@@ -281,6 +286,14 @@ class StoryFilter(django_filters.FilterSet):
             for name in self.filters
             if name != "sort" and data.get(name) not in (None, "", [])
         }
+
+
+@cache
+def form_class(filterset_class):
+    """django-filter's form class for `filterset_class`, made once: it made a new class, and
+    new fields, for each request (0.12 ms a page), though nothing in them depends on one.
+    Each form still copies the fields it uses, as every Django form does."""
+    return django_filters.FilterSet.get_form_class(filterset_class(queryset=Story.objects.none()))
 
 
 def filter_stories(data):

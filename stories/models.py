@@ -463,7 +463,9 @@ def attach_places(stories):
     of the stories with none, then one for the countries of those with neither: usually one.
 
     Not prefetch_related() of the three relations: that made a model and a related manager
-    for each story and relation, 5.7 ms for 20 stories at a million (2.6 so)."""
+    for each story and relation, 5.7 ms for 20 stories at a million (2.6 so). One reverse()
+    a relation, the slug put in its place: one a place took 0.15 ms of 2.7 for 20 stories
+    (21 places) at 100,000."""
     left = {story.pk for story in stories}
     found = {}
     for relation, url_name in (("cities", "browse:city"), ("regions", "browse:region")):
@@ -476,8 +478,10 @@ def attach_places(stories):
             .order_by(f"{place}__name", f"{place}_id")
             .values_list("story_id", f"{place}__name", f"{place}__slug")
         )
+        # (A slug is letters, digits, hyphens and underscores: nothing to quote.)
+        before, _, after = reverse(url_name, args=["slug"]).rpartition("slug")
         for story_id, name, slug in rows:
-            found.setdefault(story_id, []).append((name, reverse(url_name, args=[slug])))
+            found.setdefault(story_id, []).append((name, f"{before}{slug}{after}"))
         left -= found.keys()
     if left:
         rows = (

@@ -503,6 +503,21 @@ def test_posted_on_offers_the_platforms_published_posts_use_with_counts(client, 
     assert "instagram" in selected
 
 
+def test_a_menu_shared_between_pages_marks_only_each_page_s_own_choice(client, seed_like):
+    """The platform menu's options are written once for every page whose only filter is the
+    platform (issue 11): one page's choice is not kept in them for the next page."""
+    factories.post(seed_like["turin"], platform="instagram", url="https://instagram.com/p/1")
+
+    def chosen(html):
+        return [a["value"] for a, _ in elements(html, "option") if "selected" in a and a["value"]]
+
+    assert "instagram" in chosen(listing(client, "?platform=instagram"))
+    assert "instagram" not in chosen(listing(client))
+    twitter = chosen(listing(client, "?platform=twitter"))
+    assert "twitter" in twitter
+    assert "instagram" not in twitter
+
+
 def test_with_no_result_the_country_menu_stays_and_nothing_to_narrow_is_said(client, seed_like):
     """Issue 14: "Narrow down" stood empty and the Country menu became a box to type in."""
     html = listing(client, "?q=nothingmatchesthisword")
