@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Sum
+from django.db.models import BooleanField, Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
@@ -351,7 +351,7 @@ def listing(filterset, reach=None, total=None):
     wide = reach and (total is None or total > reach)  # (else the page reaches every story)
     if wide and not chosen.repeats and sort in ([], None, ["date"]):
         start = newest_start(filterset.active, reach) if not sort else None
-        ids = ids.filter(start_date__gte=start) if start else reaching(ids, reach, not sort)
+        ids = ids.filter(start_date__gte=start) if start else reaching(ids, reach, not sort, total)
     stories = Story.objects.published().filter(pk__in=ids)
     return filterset.filters["sort"].filter(stories, sort)
 
@@ -372,19 +372,49 @@ def newest_start(active, reach):
     return start if start and (after is None or start >= after) else None
 
 
+# More stories than this starting on the day of a page's last story, beyond it: that day's
+# are taken in the list's order within a day from the story table (see reaching), on the
+# pages reaching no further than TIES_WITHIN. Fewer are sorted as quickly; reading ahead
+# to tell costs each page about 1 ms per 1,000 stories read.
+TIES = 500
+TIES_WITHIN = 1_000
+
+
 def reaching(rows, reach, newest=True, total=None):
     """The facet rows `rows` (one per story) dated on or beyond the date of the `reach`-th
     in date order, newest or oldest first, undated last: every story up to that place is
     among them. All of them if that place is undated or beyond the last, or if they are
-    known to be no more than `reach` (`total`: then no query)."""
+    known to be no more than `reach` (`total`: then no query).
+
+    Unless more than TIES stories beyond that place start on its day (on a page reaching
+    no further than TIES_WITHIN): then the ids of the stories up to that place. Those dated
+    beyond that day are read with the date, those of that day found in the story table's
+    index of the list's order within a day (title, then id), each looked up in `rows`
+    until there are enough. The first of March 2020 starts 15,735 of a million stories:
+    its day page read and sorted every one of them (63 ms cold; now 14 ms)."""
     if total is not None and total <= reach:
         return rows
     day = F("start_date")
     day = day.desc(nulls_last=True) if newest else day.asc(nulls_last=True)
-    edge = list(rows.order_by(day).values_list("start_date", flat=True)[reach - 1 : reach])
-    if not edge or edge[0] is None:
+    dated = rows.order_by(day).values_list("start_date", "story_id")
+    ties = reach <= TIES_WITHIN and (total is None or total > reach + TIES)
+    if ties:  # (the date at `reach`, and whether the TIES after it share it, in one read)
+        head, at = list(dated[: reach + TIES]), reach - 1
+    else:
+        head, at = list(dated[reach - 1 : reach]), 0
+    if len(head) <= at or head[at][0] is None:
         return rows
-    return rows.filter(**{"start_date__gte" if newest else "start_date__lte": edge[0]})
+    edge = head[at][0]
+    if not (ties and len(head) == reach + TIES and head[-1][0] == edge):
+        return rows.filter(**{"start_date__gte" if newest else "start_date__lte": edge})
+    before = [story for start, story in head[:reach] if start != edge]
+    # A subquery per story, not a join: as a join the database reads all of `rows`
+    # (Spain's 161,638) or misjudges how many start that day and sorts them.
+    member = rows.filter(story_id=OuterRef("pk")).values("story_id")[:1]
+    first = Story.objects.published().filter(start_date=edge)
+    first = first.alias(member=Subquery(member)).filter(member__isnull=False)
+    first = first.order_by("title", "pk").values("pk")[: reach - len(before)]
+    return Story.objects.filter(Q(pk__in=before) | Q(pk__in=first)).values("pk")
 
 
 def story_count(filterset):
