@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import connection
-from django.db.models import BooleanField, Count, F, Sum
+from django.db import connection, connections
+from django.db.models import BooleanField, Count, F, OuterRef, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
@@ -351,7 +351,7 @@ def listing(filterset, reach=None, total=None):
     wide = reach and (total is None or total > reach)  # (else the page reaches every story)
     if wide and not chosen.repeats and sort in ([], None, ["date"]):
         start = newest_start(filterset.active, reach) if not sort else None
-        ids = ids.filter(start_date__gte=start) if start else reaching(ids, reach, not sort)
+        ids = ids.filter(start_date__gte=start) if start else reaching(ids, reach, not sort, total)
     stories = Story.objects.published().filter(pk__in=ids)
     return filterset.filters["sort"].filter(stories, sort)
 
@@ -372,19 +372,78 @@ def newest_start(active, reach):
     return start if start and (after is None or start >= after) else None
 
 
+# More stories than this starting on the day of a page's last story, beyond it: that day's
+# are taken in the list's order within a day from the story table (see reaching), on the
+# pages reaching no further than TIES_WITHIN (the first reach + TIES facet rows are counted
+# by day to tell). Fewer are sorted as quickly as the index is walked.
+TIES = 500
+TIES_WITHIN = 1_000
+
+
 def reaching(rows, reach, newest=True, total=None):
     """The facet rows `rows` (one per story) dated on or beyond the date of the `reach`-th
     in date order, newest or oldest first, undated last: every story up to that place is
     among them. All of them if that place is undated or beyond the last, or if they are
-    known to be no more than `reach` (`total`: then no query)."""
+    known to be no more than `reach` (`total`: then no query).
+
+    Unless more than TIES stories beyond that place start on its day (on a page reaching
+    no further than TIES_WITHIN): then the ids of the stories up to that place (a list), those
+    dated beyond that day and, of that day's, those first in the list's order within a
+    day (title, then id), found in the story table's index of that order, each looked up
+    in `rows` until there are enough. The first of March 2020 starts 15,735 of a million
+    stories: its day page read and sorted every one of them (65 ms cold; now 13 ms)."""
     if total is not None and total <= reach:
         return rows
+    ahead = TIES if reach <= TIES_WITHIN and (total is None or total > reach + TIES) else 0
+    edge, before, tied = date_reached(rows, reach, newest, ahead)
+    if edge is None:
+        return rows
+    if not tied:
+        return rows.filter(**{"start_date__gte" if newest else "start_date__lte": edge})
+    beyond = rows.filter(**{"start_date__gt" if newest else "start_date__lt": edge})
+    # A subquery per story, not a join: as a join the database reads all of `rows`
+    # (Spain's 161,638) or misjudges how many start that day and sorts them.
+    member = rows.filter(story_id=OuterRef("pk")).values("story_id")[:1]
+    first = Story.objects.published().filter(start_date=edge)
+    first = first.alias(member=Subquery(member)).filter(member__isnull=False)
+    first = first.order_by("title", "pk").values_list("pk", flat=True)[: reach - before]
+    # (As ids, not subqueries: the database would plan the page's query around them.)
+    return [*beyond.values_list("story_id", flat=True), *first]
+
+
+def date_reached(rows, reach, newest, ahead):
+    """For `reaching`: the date of the `reach`-th of `rows` in date order (None if undated
+    or beyond the last), how many come before that day, and whether the `ahead` after it
+    start on that day too. One query: the first reach + ahead, counted by day (reading
+    them, 500 more than a page, cost a day page 1.5 ms)."""
     day = F("start_date")
     day = day.desc(nulls_last=True) if newest else day.asc(nulls_last=True)
-    edge = list(rows.order_by(day).values_list("start_date", flat=True)[reach - 1 : reach])
-    if not edge or edge[0] is None:
-        return rows
-    return rows.filter(**{"start_date__gte" if newest else "start_date__lte": edge[0]})
+    head = rows.order_by(day).values(started=F("start_date"))[: reach + ahead]
+    sql, params = head.query.sql_with_params()
+    with connections[head.db].cursor() as cursor:
+        cursor.execute(f"SELECT started, COUNT(*) FROM ({sql}) head GROUP BY started", params)
+        days = [(as_date(started), count) for started, count in cursor.fetchall()]
+
+    def place(row):  # (in the list's order, undated last)
+        started = row[0]
+        if started is None:
+            return (1, 0)
+        return (0, -started.toordinal() if newest else started.toordinal())
+
+    days.sort(key=place)
+    seen = 0
+    for started, count in days:
+        if seen + count >= reach:
+            # (The day reached is the last read, and all reach + ahead were there.)
+            tied = bool(ahead) and started == days[-1][0] and seen + count == reach + ahead
+            return started, seen, tied
+        seen += count
+    return None, seen, False
+
+
+def as_date(value):
+    """A date from the database (SQLite gives text) or None."""
+    return datetime.date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 def story_count(filterset):

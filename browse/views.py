@@ -513,17 +513,10 @@ def day_detail(request, day):
             "day": day,
             "page": page,
             "stories": page,
-            "previous_day": as_date(near["previous"]),
-            "next_day": as_date(near["next"]),
+            "previous_day": facets.as_date(near["previous"]),
+            "next_day": facets.as_date(near["next"]),
         },
     )
-
-
-def as_date(value):
-    """SQLite returns computed dates as text."""
-    if isinstance(value, str):
-        return datetime.date.fromisoformat(value[:10])
-    return value
 
 
 @public_page

@@ -1,11 +1,12 @@
 """The story list: filters in the kept/filtered-out pattern, facets, chips, order, pages."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
-from browse import views
+from browse import facets, views
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -386,6 +387,12 @@ def test_comma_separated_sorts_are_refused_as_before(client, seed_like):
     assert "date,title is not one of the available choices" in response.content.decode()
 
 
+# A page's last story among more stories of its day than TIES beyond it: that day's are put
+# in order from the story table (browse/facets.py, reaching). 1: on almost every page here.
+ties = pytest.mark.parametrize("ties", [facets.TIES, 1])
+
+
+@ties
 @pytest.mark.parametrize("sort", ["", "&sort=date", "&sort=title"])
 @pytest.mark.parametrize(
     "filters",
@@ -396,11 +403,15 @@ def test_comma_separated_sorts_are_refused_as_before(client, seed_like):
         "country=IT&date_after=2020-03-12&date_before=2020-03-12",
     ],
 )
-def test_every_page_of_a_selection_is_the_whole_lists_page(client, filters, sort):
+def test_every_page_of_a_selection_is_the_whole_lists_page(
+    client, monkeypatch, filters, sort, ties
+):
     """A page in date order reads only the stories dated on or beyond the last one it
     reaches (browse/facets.py, listing): page by page, the list is still every story once,
     in order, ties on a day and undated stories included."""
     import datetime
+
+    monkeypatch.setattr(facets, "TIES", ties)
 
     florence = factories.city("Florence")
     for number in range(60):
@@ -451,13 +462,18 @@ def test_deep_pages_found_by_their_ids_first_are_the_lists_pages(client, query):
     assert len(listed) == 3 * views.STORIES_PER_PAGE + 7
 
 
+@ties
 @pytest.mark.parametrize("page", ["city", "performer", "day"])
-def test_every_page_of_a_city_performer_or_day_is_the_whole_lists_page(client, page):
+def test_every_page_of_a_city_performer_or_day_is_the_whole_lists_page(
+    client, monkeypatch, page, ties
+):
     """These pages read only the stories dated on or beyond the last one a page reaches,
     like the list's selections: page by page, still every story once, in order."""
     import datetime
 
     from stories.models import Story
+
+    monkeypatch.setattr(facets, "TIES", ties)
 
     florence, singer = factories.city("Florence"), factories.performer("A singer")
     day = datetime.date(2020, 3, 14)
@@ -485,6 +501,48 @@ def test_every_page_of_a_city_performer_or_day_is_the_whole_lists_page(client, p
         assert response.status_code == 200
         listed += [story.slug for story in response.context["page"].object_list]
     assert listed == [story.slug for story in whole]
+
+
+@pytest.mark.parametrize("page", ["day", "city"])
+def test_a_day_most_stories_start_on_lists_them_by_title(client, monkeypatch, page):
+    """As 1 March 2020 at a million: more stories start on the day than TIES beyond a
+    page's last, so a page takes them in title order from the story table, only as many
+    as it reaches, oldest first (the day's page) or newest first (a city's); the stories
+    not published that start on it, alphabetically first, are not among them."""
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(facets, "TIES", 5)
+    florence = factories.city("Florence")
+    day = datetime.date(2020, 3, 1)
+    titles = [f"Balcony {letter} {n}" for n in (2, 1) for letter in "QWERTYUIOPASDFGHJKLZXCVBNM"]
+    for number, title in enumerate(titles):
+        end = day + datetime.timedelta(days=number % 3)
+        factories.story(title, start=day, end=end, cities=[florence])
+    for title, status in [("Aaa draft", "draft"), ("Aab withdrawn", "withdrawn")]:
+        factories.story(title, day=day, cities=[florence], status=status)
+    before = day - datetime.timedelta(days=2)
+    factories.story("Started before", start=before, end=day, cities=[florence])
+    factories.story("Zzz, the day before", day=day - datetime.timedelta(days=1))
+    url, whole = {
+        "day": ("/on/2020-03-01/", ["Started before", *sorted(titles)]),
+        "city": ("/cities/florence/", [*sorted(titles), "Started before"]),
+    }[page]
+    listed = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"{url}?page={number}")
+        listed += [story.title for story in response.context["page"].object_list]
+        if number < 3:  # (the third reaches every story: no need to choose)
+            # The day's stories in title order, as many as the page reaches (on the day's
+            # page, less the story that started before), and no more.
+            reached = 20 * number - (page == "day")
+            by_title = rf'ORDER BY \S*"title" ASC, \S+ ASC LIMIT {reached}$'
+            assert any(re.search(by_title, query["sql"]) for query in queries)
+    assert listed == whole
+    assert client.get(f"{url}?page=4").status_code == 404
 
 
 def test_posted_on_offers_the_platforms_published_posts_use_with_counts(client, seed_like):
