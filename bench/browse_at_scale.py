@@ -18,6 +18,12 @@ templates, the middleware; no network, no gunicorn. The database connection is o
 web process opens it (with DATABASE_STATEMENT_TIMEOUT on PostgreSQL), so a page that runs
 over the budget shows as a 503 in the "not 200" column and its time is the time it took.
 
+Cold is for Django's caches only: the database keeps in its memory the pages a run read,
+so a run after another with the same `--seed` finds the same URLs' pages there. To measure
+URLs the database has not read, as a visitor's new filter is, give a seed not used since it
+started (docs/benchmarks.md, "issue 11, tenth stop": at a million stories, the same URLs
+read in for the first time took a word with a country from 75 ms to 158).
+
 `--mix-budget S` stops a mix once S seconds have gone into it (the URL under way finishes),
 so a slow build still finishes; the table says how many URLs each mix did. p95 is the
 nearest-rank 95th percentile of the cold times (with 30 URLs, the second slowest). Not a
